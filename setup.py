@@ -1,0 +1,45 @@
+"""Build the Cython extensions.
+
+The default build is portable: it targets the baseline of the machine's architecture (x86-64 or aarch64)
+and reaches AVX2/AVX-512 through GCC function multiversioning inside w2vfast/_vecmath.h, chosen at run
+time. Set W2VFAST_NATIVE=1 to compile everything for the build machine (-march=native) instead.
+"""
+import os
+import sys
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+
+def _compile_args():
+    if sys.platform == "win32":
+        return ["/O2"]
+    args = ["-O3", "-fopenmp-simd", "-fno-math-errno", "-Wno-unused-function"]
+    if os.environ.get("W2VFAST_NATIVE") == "1":
+        args.append("-march=native")
+    return args
+
+
+def _extension(name):
+    return Extension(
+        f"w2vfast.{name}",
+        sources=[f"w2vfast/{name}.pyx"],
+        include_dirs=[np.get_include(), "w2vfast"],
+        extra_compile_args=_compile_args(),
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [_extension("_kernels"), _extension("_corpus")],
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
+    ),
+)
