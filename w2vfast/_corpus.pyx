@@ -48,6 +48,7 @@ cdef extern from "_tokens.h" nogil:
     ctypedef struct tok_reader:
         int err
     int tok_is_ws(unsigned char c)
+    void tok_prefetch "TOK_PREFETCH"(const void *p)
     size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
     uint64_t tok_hash(const unsigned char *p, size_t n)
     void tok_table_free(tok_table *t)
@@ -83,6 +84,8 @@ cdef enum:
     RUN_TRAIN = 0
     RUN_COUNT = 1
     RUN_COLLECT = 2
+    SEEN_TOKENS = 1 << 18      # distinct tokens a SentenceSplitter keeps decoded
+    PREFETCH_AHEAD = 8         # tokens between prefetching a str object and looking it up
 
 
 _MIN_BYTES_PER_WORKER = 1 << 20   # scan_file gives each thread at least this much of the file
@@ -775,6 +778,10 @@ def encode_sentences(sentences, dict key_to_index not None, int max_sentence_len
         in_piece = 0
         for i in range(size):
             tok = items[i]
+            # the token objects are scattered in memory (a reader hands out the same str for every
+            # occurrence of a word): fetch a few ahead so that their cache misses overlap
+            if i + PREFETCH_AHEAD < size:
+                tok_prefetch(items[i + PREFETCH_AHEAD])
             if not PyUnicode_Check(tok):
                 raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
             val = PyDict_GetItemWithError(key_to_index, tok)
@@ -815,6 +822,19 @@ cdef class SentenceSplitter:
     cdef Py_ssize_t lines_left
     cdef bint by_lines
     cdef readonly bint done
+    # Tokens already decoded, reused as the same str objects: no decoding, and their hash is already cached
+    # for the dict lookups of encode_sentences. Filled with the first distinct tokens only (frequent words
+    # come early), so memory stays bounded.
+    cdef tok_table seen
+    cdef list seen_str
+
+    def __cinit__(self):
+        if tok_table_init(&self.seen, 1024) < 0:
+            raise MemoryError()
+        self.seen_str = []
+
+    def __dealloc__(self):
+        tok_table_free(&self.seen)
 
     def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True):
         if max_sentence_length < 1:
@@ -829,7 +849,15 @@ cdef class SentenceSplitter:
         self.done = self.lines_left == 0
 
     cdef inline int _token(self, list out, const unsigned char *p, Py_ssize_t n) except -1:
-        self.current.append(PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape"))
+        cdef uint64_t h = tok_hash(p, n)
+        cdef int64_t at = tok_table_find(&self.seen, p, n, h)
+        if at >= 0:
+            tok = self.seen_str[at]
+        else:
+            tok = PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
+            if self.seen.n < SEEN_TOKENS and tok_table_insert(&self.seen, p, n, h) >= 0:
+                self.seen_str.append(tok)
+        self.current.append(tok)
         if len(self.current) >= self.max_len:
             out.append(self.current)
             self.current = []
