@@ -133,6 +133,41 @@ def test_scan_empty_and_whitespace_only(tmp_path):
         assert result.total_words == 0 and result.total_sentences == 0
 
 
+def random_bytes_text(rng, n_tokens):
+    """Tokens of 1..80 bytes (crossing 16-byte key and 64-byte block sizes) from a small alphabet with
+    multi-byte and invalid UTF-8, separated by runs of every kind of whitespace."""
+    alphabet = [b"a", b"b", b"\x00", b"\xc3\xa9", b"\xe4\xb8\x96", b"\xf0\x9f\x98\x80", b"\xff"]
+    seps = [b" ", b"\n", b"\t", b"\r\n", b"  ", b"\x0b", b"\x0c", b"\n\n", b" " * 70]
+    out = [rng.choice([b"", b"\n", b"  "])]
+    for _ in range(n_tokens):
+        size = rng.choice([1, 2, 3, 7, 8, 9, 15, 16, 17, 30, 63, 64, 65, 80])
+        tok = b"".join(rng.choice(alphabet[:2]) if rng.random() < 0.7 else rng.choice(alphabet)
+                       for _ in range(size))[:size]
+        out.append(tok)
+        out.append(rng.choice(seps))
+    if rng.random() < 0.5:
+        out.pop()   # no trailing whitespace
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_scan_random_layouts(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    data = random_bytes_text(rng, rng.choice([1, 5, 50, 400]))
+    path = write(tmp_path, "r.txt", data)
+    for max_len in (2, 10000):
+        assert_scan_equals_ref(C.scan_file(path, max_sentence_length=max_len), data, max_sentence_length=max_len)
+    # the same bytes compressed, fed to the counter in chunks of odd sizes
+    packed = tmp_path / "r.gz"
+    packed.write_bytes(gzip.compress(data))
+    for chunk in (1, 5, 63, 64, 65):
+        monkeypatch.setattr(C, "_STREAM_CHUNK", chunk)
+        assert_scan_equals_ref(C.scan_file(packed, max_sentence_length=3), data, max_sentence_length=3)
+    table = C.TokenTable(C.scan_file(path).keys)
+    assert [table.lookup(t) for t in ref_tokens(data)] == [C.scan_file(path).keys.index(t)
+                                                            for t in ref_tokens(data)]
+
+
 @pytest.mark.parametrize("workers", [2, 3, 5])
 def test_scan_workers_equal_one_worker(tmp_path, monkeypatch, workers):
     monkeypatch.setattr(C, "_MIN_BYTES_PER_WORKER", 1)   # let tiny files use every thread

@@ -57,10 +57,11 @@ cdef extern from "_tokens.h" nogil:
     int64_t tok_table_find(const tok_table *t, const unsigned char *p, size_t n, uint64_t h)
     int64_t tok_table_insert(tok_table *t, const unsigned char *p, size_t n, uint64_t h)
     int tok_table_merge(tok_table *dst, const tok_table *src)
-    int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n)
+    int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n, size_t readable)
     void tok_reader_close(tok_reader *r)
     int tok_reader_open(tok_reader *r, const char *path, int64_t start, int64_t end, size_t bufsize)
     int tok_reader_chunk(tok_reader *r, const unsigned char **p, size_t *n)
+    size_t tok_reader_readable(const tok_reader *r, const unsigned char *p)
 
 
 cdef extern from "Python.h":
@@ -233,7 +234,7 @@ cdef class _Counter:
             while used > 0 and not tok_is_ws(p[used - 1]):
                 used -= 1
         with nogil:
-            rc = tok_counter_buffer(&self.c, p, used)
+            rc = tok_counter_buffer(&self.c, p, used, n)
         if rc:
             raise _table_error(rc, path)
         return used
@@ -274,7 +275,7 @@ cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t e
     while True:
         ev = tok_reader_chunk(&r, &p, &n)
         if ev == 1:
-            rc = tok_counter_buffer(c, p, n)
+            rc = tok_counter_buffer(c, p, n, tok_reader_readable(&r, p))
             if rc:
                 break
         elif ev == 0:
@@ -814,7 +815,8 @@ cdef class SentenceSplitter:
     by_lines=True: a sentence is a line (ending at b"\\n"), cut every max_sentence_length tokens, and
     empty lines give nothing; after max_lines lines (None: no limit) it is done. by_lines=False: newlines
     are ordinary whitespace and sentences are consecutive runs of max_sentence_length tokens. Only the
-    current sentence and a token cut by a chunk end are held between chunks.
+    current sentence and a token cut by a chunk end are held between chunks. The first max_cached distinct
+    tokens are kept decoded and handed out as the same str objects.
     """
     cdef list current
     cdef bytearray pending
@@ -827,6 +829,7 @@ cdef class SentenceSplitter:
     # come early), so memory stays bounded.
     cdef tok_table seen
     cdef list seen_str
+    cdef Py_ssize_t max_seen
 
     def __cinit__(self):
         if tok_table_init(&self.seen, 1024) < 0:
@@ -836,7 +839,9 @@ cdef class SentenceSplitter:
     def __dealloc__(self):
         tok_table_free(&self.seen)
 
-    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True):
+    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True,
+                 Py_ssize_t max_cached=SEEN_TOKENS):
+        self.max_seen = max_cached
         if max_sentence_length < 1:
             raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
         self.max_len = max_sentence_length
@@ -855,7 +860,7 @@ cdef class SentenceSplitter:
             tok = self.seen_str[at]
         else:
             tok = PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
-            if self.seen.n < SEEN_TOKENS and tok_table_insert(&self.seen, p, n, h) >= 0:
+            if self.seen.n < self.max_seen and tok_table_insert(&self.seen, p, n, h) >= 0:
                 self.seen_str.append(tok)
         self.current.append(tok)
         if len(self.current) >= self.max_len:
