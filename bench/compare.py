@@ -119,8 +119,8 @@ def summarise(results, runners):
         rows.setdefault((r["mode"], r["threads"]), {}).setdefault(r["runner"], []).append(r)
     lines = ["| mode | threads | " + " | ".join(f"{n} words/s" for n in runners)
              + " | ratio (w2vfast-file / gensim-file) | peak RSS MB (gensim / w2vfast, file) "
-             + "| analogy (g / w) | WS353 (g / w) | SimLex (g / w) |",
-             "|" + "---|" * (len(runners) + 7)]
+             + "| vocab scan s (gensim / w2vfast, file) | analogy (g / w) | WS353 (g / w) | SimLex (g / w) |",
+             "|" + "---|" * (len(runners) + 8)]
     summary = []
     for (mode, threads), by in sorted(rows.items()):
         med = {n: statistics.median(x["words_per_s"] for x in by[n]) for n in by}
@@ -135,8 +135,9 @@ def summarise(results, runners):
             return "-" if g is None or w is None else f"{g:.3f} / {w:.3f}"
 
         rss = f"{mean_of('gensim-file', 'peak_rss_mb') or 0:.0f} / {mean_of('w2vfast-file', 'peak_rss_mb') or 0:.0f}"
+        scan = f"{mean_of('gensim-file', 'vocab_s') or 0:.2f} / {mean_of('w2vfast-file', 'vocab_s') or 0:.2f}"
         cells = [f"{med[n] / 1e6:.2f} M" if n in med else "-" for n in runners]
-        lines.append(f"| {mode} | {threads} | " + " | ".join(cells) + f" | **{ratio:.2f}x** | {rss} | "
+        lines.append(f"| {mode} | {threads} | " + " | ".join(cells) + f" | **{ratio:.2f}x** | {rss} | {scan} | "
                      f"{pair('analogy')} | {pair('ws353')} | {pair('simlex')} |")
         summary.append({"mode": mode, "threads": threads, "median_words_per_s": med, "ratio": ratio,
                         **{k: (mean_of("gensim-file", k), mean_of("w2vfast-file", k))
