@@ -30,6 +30,7 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_axpy(int n, float a, const float *x, float *y)
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
+    void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n)
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss)
 
@@ -167,24 +168,72 @@ cdef inline void _window(const Model *m, uint64_t *rng, int i, int n, int *lo, i
         hi[0] = n
 
 
+cdef enum:
+    NEG_STACK = 64     # negatives + 1 that fit the pipelined loops' stack buffers
+
+
 cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
                        int64_t *examples) noexcept nogil:
-    cdef int i, j, lo, hi, n_negs = 0
-    cdef int32_t centre
+    """Skip-gram over kept[:n] (n >= 2), one (context, centre) pair at a time, in order.
+
+    The loop runs one pair ahead: while pair p trains, the negatives of pair p + 1 are already drawn and the
+    rows it needs are on their way from memory."""
+    cdef int32_t bufs[2][NEG_STACK]
+    cdef int32_t *cur
+    cdef int32_t *nxt
+    cdef int32_t *tmp
+    cdef int i, j, lo, hi, ni, nj, nlo = 0, nhi = 0, n_cur = 0, n_nxt = 0
+    cdef int64_t off
     cdef const int32_t *kept = w.kept
-    cdef int shared = m.shared_negatives and m.negative > 0
-    for i in range(n):
-        _window(m, rng, i, n, &lo, &hi)
-        centre = kept[i]
-        if shared:
-            n_negs = _draw_negatives(m, rng, centre, w.negs)
-        for j in range(lo, hi):
-            if j == i:
-                continue
-            if m.negative and not shared:
-                n_negs = _draw_negatives(m, rng, centre, w.negs)
-            _sg_pair(m, w.work, kept[j], centre, w.negs, n_negs, alpha, loss)
-            examples[0] += 1
+    cdef bint shared = m.shared_negatives and m.negative > 0
+    if m.negative + 1 > NEG_STACK:
+        cur = w.negs
+        nxt = w.negs
+    else:
+        cur = bufs[0]
+        nxt = bufs[1]
+    i = 0
+    _window(m, rng, 0, n, &lo, &hi)
+    j = lo + 1 if lo == 0 else lo
+    if m.negative:
+        n_cur = _draw_negatives(m, rng, kept[0], cur)
+    while True:
+        ni = i
+        nj = j + 1
+        if nj == i:
+            nj += 1
+        if nj >= hi:
+            ni = i + 1
+            if ni < n:
+                _window(m, rng, ni, n, &nlo, &nhi)
+                nj = nlo + 1 if nlo == ni else nlo
+        if ni < n and nxt != cur:
+            # (prefetches must sit right here, see w2v_prefetch_row)
+            if m.negative and not (shared and ni == i):
+                n_nxt = _draw_negatives(m, rng, kept[ni], nxt)
+                w2v_prefetch_rows(m.syn1neg, nxt, 0 if ni != i else 1, n_nxt, m.size)
+            if m.hs and ni != i:
+                off = m.code_offset[kept[ni]]
+                w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[ni] + 1] - off), m.size)
+            w2v_prefetch_row(m.syn0 + <int64_t>kept[nj] * m.size, m.size)
+        _sg_pair(m, w.work, kept[j], kept[i], cur, n_cur, alpha, loss)
+        examples[0] += 1
+        if ni >= n:
+            break
+        if ni != i:
+            lo = nlo
+            hi = nhi
+        if nxt == cur:
+            # no room for a second buffer: draw in place, without looking ahead
+            if m.negative and not (shared and ni == i):
+                n_cur = _draw_negatives(m, rng, kept[ni], cur)
+        elif not (shared and ni == i):
+            tmp = cur
+            cur = nxt
+            nxt = tmp
+            n_cur = n_nxt
+        i = ni
+        j = nj
 
 
 cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,

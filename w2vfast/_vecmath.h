@@ -162,13 +162,22 @@ static void w2v_scale(int n, float a, float *x) {
         x[d] *= a;
 }
 
-/* Touch every cache line of a row so that its later use does not wait on memory. */
+/* Touch every cache line of a row so that its later use does not wait on memory.
+ * GCC treats prefetches as free of side effects: a non-inlined function that only prefetches counts as pure
+ * and its calls are deleted. Call these (always inlined) directly from code that also does real work. */
 W2V_INLINE void w2v_prefetch_row(const float *row, int n) {
     const char *p = (const char *)row;
     const char *end = (const char *)(row + n);
     for (; p < end; p += 64)
         W2V_PREFETCH(p);
     W2V_PREFETCH(end - 1);
+}
+
+/* The rows base[rows[t]] for t in [first, k). */
+W2V_INLINE void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n) {
+    int t;
+    for (t = first; t < k; t++)
+        w2v_prefetch_row(base + (int64_t)rows[t] * n, n);
 }
 
 /* The core of every update: one input vector l1 trained against k output rows out[rows[t]].
