@@ -282,9 +282,11 @@ def _pvalues(r_pearson, r_spearman, n):
     p_spearman = float("nan")
     if np.isfinite(r_spearman):
         dof = n - 2
-        with np.errstate(divide="ignore"):
+        if abs(r_spearman) >= 1.0:
+            p_spearman = 0.0
+        else:
             t = r_spearman * np.sqrt(dof / ((r_spearman + 1.0) * (1.0 - r_spearman)))
-        p_spearman = float(2.0 * special.stdtr(dof, -abs(t)))
+            p_spearman = float(2.0 * special.stdtr(dof, -abs(t)))
     return p_pearson, p_spearman
 
 
