@@ -75,6 +75,7 @@ cdef class KernelWorker:
     cdef Worker w
     cdef KernelModel model
     cdef object _scratch
+    cdef bint _busy         # set while train_batch runs for this worker (refuses use from two threads)
 
 cdef class LearningRate:
     cdef Schedule s
