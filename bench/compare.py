@@ -7,7 +7,7 @@ Each training run is its own subprocess (so peak RSS is that run's alone); the r
 alternate between the libraries. Throughput is raw corpus words per second over the training call
 (vocabulary building excluded and timed separately). With --eval, vectors are scored with gensim's own
 evaluators (questions-words.txt analogies with restrict_vocab=30000, WordSim353 and SimLex-999 Spearman),
-identically for both libraries. Without --corpus a deterministic Zipf-distributed corpus is generated.
+identically for both libraries. Both run with OPENBLAS_NUM_THREADS=1 (see run_child). Without --corpus a deterministic Zipf-distributed corpus is generated.
 Writes results.md (markdown table), results.json and throughput PNG charts into --out.
 """
 import argparse
@@ -93,7 +93,11 @@ def child(spec):
 
 
 def run_child(spec):
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True)
+    # Both libraries run with single-threaded BLAS: gensim calls only level-1 BLAS from its own threads, and
+    # idle OpenBLAS worker threads would otherwise spin on the cores being measured.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                          env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"run {spec} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
