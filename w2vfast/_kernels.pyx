@@ -18,7 +18,9 @@ cdef extern from "_vecmath.h" nogil:
     int W2V_HAVE_CLONES
     int W2V_EXP_TABLE_SIZE
     int W2V_MAX_EXP
-    void w2v_init_tables()
+    void w2v_init()
+    int w2v_select(const char *name)
+    const char *w2v_simd_name
     float w2v_sigmoid(float f)
     float w2v_log_sigmoid(float f)
     uint64_t w2v_rng_next(uint64_t *state)
@@ -35,7 +37,7 @@ cdef extern from "_vecmath.h" nogil:
                         const uint8_t *codes, float alpha, double *loss)
 
 
-w2v_init_tables()
+w2v_init()
 
 EXP_TABLE_SIZE = W2V_EXP_TABLE_SIZE
 MAX_EXP = W2V_MAX_EXP
@@ -44,35 +46,26 @@ MAX_EXP = W2V_MAX_EXP
 def simd_level():
     """Which vector instruction set the kernels run with on this CPU: "avx512", "avx2" or "baseline".
 
-    With the default multiversioned build this is the clone glibc picks at load time; in other builds it names
-    the best level this CPU offers, which the compiler may or may not have used (W2VFAST_NATIVE=1 does).
+    The fused update routine is picked at import from what the CPU supports; the smaller vector helpers are
+    multiversioned by the compiler (GCC target_clones on x86-64 Linux) and follow the same levels.
     """
-    return _simd_level()
+    return w2v_simd_name.decode("ascii")
 
 
-cdef extern from *:
-    """
-    static const char *w2v_simd_level(void) {
-    #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && (__GNUC__ >= 11)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("x86-64-v4")) return "avx512";
-        if (__builtin_cpu_supports("x86-64-v3")) return "avx2";
-        return "baseline";
-    #elif defined(__GNUC__) && defined(__x86_64__)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) return "avx512";
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-        return "baseline";
-    #else
-        return "baseline";
-    #endif
-    }
-    """
-    const char *w2v_simd_level()
+def set_simd_level(str name):
+    """Run the fused update with another instruction set ("avx512", "avx2" or "baseline"), for tests and
+    benchmarks. Raises ValueError when this CPU or build cannot run it. Not thread-safe: call it while no
+    thread is training."""
+    if w2v_select(name.encode("ascii")) == 0:
+        raise ValueError(f"SIMD level {name!r} is not available here (this CPU/build offers {simd_level()!r})")
 
 
-cdef str _simd_level():
-    return w2v_simd_level().decode("ascii")
+def available_simd_levels():
+    """The levels set_simd_level accepts on this machine, best first."""
+    current = simd_level()
+    levels = [name for name in ("avx512", "avx2", "baseline") if w2v_select(name.encode("ascii"))]
+    w2v_select(current.encode("ascii"))
+    return levels
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -87,6 +80,13 @@ cdef inline int32_t _draw_negative(const Model *m, uint64_t *rng) noexcept nogil
     # Walker's alias method, as documented in _kernels.pxd
     cdef uint64_t r = w2v_rng_next(rng)
     cdef uint32_t i = <uint32_t>(((r >> 32) * <uint64_t>m.vocab_size) >> 32)
+    cdef uint64_t e
+    cdef int32_t alias
+    if m.alias_packed != NULL:
+        # one load, and a select instead of an unpredictable branch
+        e = m.alias_packed[i]
+        alias = <int32_t>(e >> 32)
+        return <int32_t>i if <uint32_t>r < <uint32_t>e else alias
     if <uint32_t>r < m.alias_threshold[i]:
         return <int32_t>i
     return m.alias_index[i]
@@ -403,7 +403,8 @@ cdef class KernelModel:
     """The numpy arrays of one model and its training settings, bundled for the kernels.
 
     The arrays are used in place (training writes syn0, syn1neg and syn1) and stay referenced for the lifetime
-    of this object. keep_threshold may be None to disable subsampling.
+    of this object. keep_threshold may be None to disable subsampling. The alias table is also copied into an
+    interleaved form at construction: build a new KernelModel after changing it.
     """
 
     def __init__(self, syn0, syn1neg, syn1, keep_threshold, alias_threshold, alias_index, codes, points,
@@ -464,6 +465,9 @@ cdef class KernelModel:
             self.m.syn1neg = <real *>cnp.PyArray_DATA(syn1neg)
             self.m.alias_threshold = <const uint32_t *>cnp.PyArray_DATA(alias_threshold)
             self.m.alias_index = <const int32_t *>cnp.PyArray_DATA(alias_index)
+            packed = (alias_index.astype(np.uint64) << np.uint64(32)) | alias_threshold.astype(np.uint64)
+            self._arrays = self._arrays + (packed,)
+            self.m.alias_packed = <const uint64_t *>cnp.PyArray_DATA(packed)
         if hs:
             self.m.syn1 = <real *>cnp.PyArray_DATA(syn1)
             self.m.codes = <const uint8_t *>cnp.PyArray_DATA(codes)
