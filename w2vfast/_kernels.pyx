@@ -33,6 +33,9 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
     void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n)
+    void w2v_prefetch_path(const int64_t *code_offset, const int32_t *points, const uint8_t *codes, int32_t word)
+    int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip, float *out)
+    void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, const float *x)
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss)
 
@@ -133,13 +136,9 @@ cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int
                                int centre_pos, const int32_t *negs, int n_negs, real alpha,
                                double *loss) noexcept nogil:
     """CBOW for words[centre_pos] with context words[lo:hi] minus the centre; the context is not empty."""
-    cdef int j, count = 0
+    cdef int count
     cdef real inv_count
-    memset(neu1, 0, m.size * sizeof(real))
-    for j in range(lo, hi):
-        if j != centre_pos:
-            w2v_axpy(m.size, 1.0, m.syn0 + <int64_t>words[j] * m.size, neu1)
-            count += 1
+    count = w2v_sum_rows(m.size, m.syn0, words, lo, hi, centre_pos, neu1)
     inv_count = 1.0 / count
     if m.cbow_mean:
         w2v_scale(m.size, inv_count, neu1)
@@ -147,9 +146,7 @@ cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int
     if not m.cbow_mean:
         # the error of a sum is spread over its terms (gensim's convention for the sum variant)
         w2v_scale(m.size, inv_count, work)
-    for j in range(lo, hi):
-        if j != centre_pos:
-            w2v_axpy(m.size, 1.0, work, m.syn0 + <int64_t>words[j] * m.size)
+    w2v_add_to_rows(m.size, m.syn0, words, lo, hi, centre_pos, work)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -215,6 +212,8 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
             if m.hs and ni != i:
                 off = m.code_offset[kept[ni]]
                 w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[ni] + 1] - off), m.size)
+                if ni + 1 < n:
+                    w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[ni + 1])
             w2v_prefetch_row(m.syn0 + <int64_t>kept[nj] * m.size, m.size)
         _sg_pair(m, w.work, kept[j], kept[i], cur, n_cur, alpha, loss)
         examples[0] += 1
@@ -238,15 +237,54 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
 
 cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
                          int64_t *examples) noexcept nogil:
-    cdef int i, lo, hi, n_negs = 0
+    """CBOW over kept[:n], one centre word at a time, running one centre ahead like _sg_sentence: the next
+    centre's window and negatives are drawn, and its rows prefetched, before the current one trains."""
+    cdef int32_t bufs[2][NEG_STACK]
+    cdef int32_t *cur
+    cdef int32_t *nxt
+    cdef int32_t *tmp
+    cdef int i, lo, hi, nlo = 0, nhi = 0, n_cur = 0, n_nxt = 0
+    cdef int64_t off
+    cdef const int32_t *kept = w.kept
+    cdef bint ahead = m.negative + 1 <= NEG_STACK
+    if ahead:
+        cur = bufs[0]
+        nxt = bufs[1]
+    else:
+        cur = w.negs
+        nxt = w.negs
+    _window(m, rng, 0, n, &lo, &hi)
+    if m.negative:
+        n_cur = _draw_negatives(m, rng, kept[0], cur)
     for i in range(n):
-        _window(m, rng, i, n, &lo, &hi)
-        if hi - lo <= 1:
-            continue    # no context: nothing to predict from
-        if m.negative:
-            n_negs = _draw_negatives(m, rng, w.kept[i], w.negs)
-        _cbow_example(m, w.neu1, w.work, w.kept, lo, hi, i, w.negs, n_negs, alpha, loss)
-        examples[0] += 1
+        if i + 1 < n and ahead:
+            # (prefetches must sit right here, see w2v_prefetch_row)
+            _window(m, rng, i + 1, n, &nlo, &nhi)
+            if m.negative:
+                n_nxt = _draw_negatives(m, rng, kept[i + 1], nxt)
+                w2v_prefetch_rows(m.syn1neg, nxt, 0, n_nxt, m.size)
+            if m.hs:
+                off = m.code_offset[kept[i + 1]]
+                w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[i + 1] + 1] - off),
+                                  m.size)
+                if i + 2 < n:
+                    w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[i + 2])
+            w2v_prefetch_row(m.syn0 + <int64_t>kept[nhi - 1] * m.size, m.size)
+        if hi - lo > 1:     # else no context: nothing to predict from
+            _cbow_example(m, w.neu1, w.work, kept, lo, hi, i, cur, n_cur, alpha, loss)
+            examples[0] += 1
+        if i + 1 < n:
+            if ahead:
+                tmp = cur
+                cur = nxt
+                nxt = tmp
+                n_cur = n_nxt
+                lo = nlo
+                hi = nhi
+            else:
+                _window(m, rng, i + 1, n, &lo, &hi)
+                if m.negative:
+                    n_cur = _draw_negatives(m, rng, kept[i + 1], cur)
 
 
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,

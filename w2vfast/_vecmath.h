@@ -154,6 +154,41 @@ static void w2v_axpy(int n, float a, const float *W2V_RESTRICT x, float *W2V_RES
         y[d] += a * x[d];
 }
 
+/* out = sum of the rows base[words[j]] for j in [lo, hi), j != skip; returns how many were added. */
+W2V_CLONES
+static int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip,
+                        float *W2V_RESTRICT out) {
+    int j, d, count = 0;
+    memset(out, 0, n * sizeof(float));
+    for (j = lo; j < hi; j++) {
+        const float *W2V_RESTRICT row;
+        if (j == skip)
+            continue;
+        row = base + (int64_t)words[j] * n;
+#pragma omp simd
+        for (d = 0; d < n; d++)
+            out[d] += row[d];
+        count++;
+    }
+    return count;
+}
+
+/* base[words[j]] += x for j in [lo, hi), j != skip (a word listed twice gets x twice). */
+W2V_CLONES
+static void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip,
+                            const float *W2V_RESTRICT x) {
+    int j, d;
+    for (j = lo; j < hi; j++) {
+        float *W2V_RESTRICT row;
+        if (j == skip)
+            continue;
+        row = base + (int64_t)words[j] * n;
+#pragma omp simd
+        for (d = 0; d < n; d++)
+            row[d] += x[d];
+    }
+}
+
 W2V_CLONES
 static void w2v_scale(int n, float a, float *x) {
     int d;
@@ -171,6 +206,17 @@ W2V_INLINE void w2v_prefetch_row(const float *row, int n) {
     for (; p < end; p += 64)
         W2V_PREFETCH(p);
     W2V_PREFETCH(end - 1);
+}
+
+/* The Huffman path entries (points and codes) of a word, so that reading them later does not stall. */
+W2V_INLINE void w2v_prefetch_path(const int64_t *code_offset, const int32_t *points, const uint8_t *codes,
+                                  int32_t word) {
+    const char *p = (const char *)(points + code_offset[word]);
+    const char *end = (const char *)(points + code_offset[word + 1]);
+    for (; p < end; p += 64)
+        W2V_PREFETCH(p);
+    W2V_PREFETCH(end - 1);
+    W2V_PREFETCH(codes + code_offset[word]);
 }
 
 /* The rows base[rows[t]] for t in [first, k). */
