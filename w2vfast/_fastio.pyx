@@ -22,6 +22,16 @@ cdef double[23] _POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10
                           1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
 
+cdef inline bint _all_finite(const float *v, Py_ssize_t n) noexcept nogil:
+    # an all-ones exponent marks Inf and NaN; the branch-free loop vectorises
+    cdef const unsigned int *bits = <const unsigned int *>v
+    cdef unsigned int bad = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        bad |= <unsigned int>((bits[i] & 0x7f800000u) == 0x7f800000u)
+    return bad == 0
+
+
 cdef inline bint _is_space(unsigned char c) noexcept nogil:
     # ASCII whitespace as the project's token policy defines it: space, \t, \n, \v, \f, \r
     return c == 32 or (9 <= c <= 13)
@@ -172,13 +182,15 @@ cdef object _decode(const unsigned char *p, Py_ssize_t n, bint utf8, str encodin
 
 
 def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, float[:, ::1] out,
-                 Py_ssize_t row, list words, str encoding, str errors, bint final,
-                 int64_t file_offset):
+                 Py_ssize_t row, list words, dict index, list dups, list nonfinite, str encoding, str errors,
+                 bint final, int64_t file_offset):
     """Parse binary records from buf[start:end] into out[row:], appending the decoded words.
 
     Each record is: optional newlines (word2vec.c ends every vector with one), the word's bytes, one
     space, then out.shape[1] little-endian float32. Stops at the first record that is not complete
     (unless `final`, when an incomplete record is an error) or when out is full.
+    index maps each word to the row of its first occurrence; rows of later repeats go to `dups`, rows
+    holding NaN or Inf to `nonfinite`.
     Returns (position after the last complete record, new row count).
     `file_offset` is the file position of buf[0], for error messages.
     """
@@ -189,6 +201,7 @@ def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
     cdef const unsigned char *hit
     cdef bint utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "u8")
     cdef bytes errors_b = errors.encode("ascii")
+    cdef object row_obj
     if end <= start or row >= nrows:
         return start, row
     base = &buf[0]
@@ -223,20 +236,27 @@ def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
         word = _decode(base + p, sp - p, utf8, encoding, errors_b,
                        f"record {row + 1} (byte offset {file_offset + p})")
         memcpy(&out[row, 0], base + sp + 1, nbytes)
+        if not _all_finite(&out[row, 0], out.shape[1]):
+            nonfinite.append(row)
         words.append(word)
+        row_obj = row
+        if index.setdefault(word, row_obj) is not row_obj:
+            dups.append(row)
         row += 1
         pos = sp + 1 + nbytes
     return pos, row
 
 
 def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, float[:, ::1] out,
-               Py_ssize_t row, list words, str encoding, str errors, bint final, Py_ssize_t line_no):
+               Py_ssize_t row, list words, dict index, list dups, list nonfinite, str encoding, str errors,
+               bint final, Py_ssize_t line_no):
     """Parse text lines `word v1 ... vD` from buf[start:end] into out[row:].
 
     Fields are separated by runs of ASCII whitespace other than newline; blank lines are skipped. A line
     is only parsed once its newline is in the buffer (or `final` says the buffer holds the rest of the
     file). Returns (position after the last parsed line, new row count, new line number).
-    `line_no` is the number of lines before buf[start] (the header included).
+    `line_no` is the number of lines before buf[start] (the header included). `index`, `dups` and
+    `nonfinite` as in parse_binary.
     """
     cdef Py_ssize_t nrows = out.shape[0]
     cdef Py_ssize_t dim = out.shape[1]
@@ -246,6 +266,7 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
     cdef float *dst
     cdef bint utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "u8")
     cdef bytes errors_b = errors.encode("ascii")
+    cdef object row_obj
     if end <= start or row >= nrows:
         return start, row, line_no
     base = &buf[0]
@@ -293,7 +314,12 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
             k += 1
         if k != dim:
             raise ValueError(f"line {line_no} (word {word!r}) has {k} values, expected {dim}")
+        if not _all_finite(dst, dim):
+            nonfinite.append(row)
         words.append(word)
+        row_obj = row
+        if index.setdefault(word, row_obj) is not row_obj:
+            dups.append(row)
         row += 1
         pos = next_pos
     return pos, row, line_no
@@ -372,3 +398,63 @@ def format_text(list words, const float[:, ::1] vecs, Py_ssize_t start, Py_ssize
         return PyBytes_FromStringAndSize(out, used)
     finally:
         free(out)
+
+
+# ------------------------------------------------------------------------------------ analogy top-k scan
+
+cdef void _insert(float s, Py_ssize_t g, Py_ssize_t k, float *bv, Py_ssize_t *bi) noexcept nogil:
+    # keep bv[0..k) sorted high to low; an equal score goes after the ones already there
+    cdef Py_ssize_t t = k - 1
+    while t > 0 and bv[t - 1] < s:
+        bv[t] = bv[t - 1]
+        bi[t] = bi[t - 1]
+        t -= 1
+    bv[t] = s
+    bi[t] = g
+
+
+def analogy_scan(const float[:, ::1] cos, const Py_ssize_t[::1] ua, const Py_ssize_t[::1] ub,
+                 const Py_ssize_t[::1] uc, const Py_ssize_t[::1] qa, const Py_ssize_t[::1] qb,
+                 const Py_ssize_t[::1] qc, Py_ssize_t v0, bint multiplicative,
+                 Py_ssize_t[:, ::1] best_idx, float[:, ::1] best_val):
+    """Fold one block of the vocabulary into each analogy question's running top-k.
+
+    cos[u, j] is the cosine of distinct question word u with vocabulary row v0 + j (shifted to [0, 1]
+    for the multiplicative form). Question i scores row g as cos[ub]+cos[uc]-cos[ua] (3CosAdd) or
+    cos[ub]*cos[uc]/(cos[ua]+1e-6) (3CosMul); rows qa[i], qb[i], qc[i] (the question words) are skipped.
+    best_idx/best_val (questions x k, sorted high to low, -inf when empty) are updated in place.
+    """
+    cdef Py_ssize_t q = ua.shape[0], width = cos.shape[1], k = best_val.shape[1]
+    cdef Py_ssize_t i, j, g
+    cdef const float *ca
+    cdef const float *cb
+    cdef const float *cc
+    cdef float *bv
+    cdef Py_ssize_t *bi
+    cdef float s, thr
+    if k == 0 or width == 0:
+        return
+    with nogil:
+        for i in range(q):
+            ca = &cos[ua[i], 0]
+            cb = &cos[ub[i], 0]
+            cc = &cos[uc[i], 0]
+            bv = &best_val[i, 0]
+            bi = &best_idx[i, 0]
+            thr = bv[k - 1]
+            if multiplicative:
+                for j in range(width):
+                    s = cb[j] * cc[j] / (ca[j] + <float>0.000001)
+                    if s > thr:
+                        g = v0 + j
+                        if g != qa[i] and g != qb[i] and g != qc[i]:
+                            _insert(s, g, k, bv, bi)
+                            thr = bv[k - 1]
+            else:
+                for j in range(width):
+                    s = cb[j] + cc[j] - ca[j]
+                    if s > thr:
+                        g = v0 + j
+                        if g != qa[i] and g != qb[i] and g != qc[i]:
+                            _insert(s, g, k, bv, bi)
+                            thr = bv[k - 1]
