@@ -9,7 +9,7 @@ from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport strtof, malloc, realloc, free
 from libc.string cimport memchr, memcpy
 from libc.stdio cimport snprintf
-from libc.math cimport isnan, isinf
+from libc.math cimport isnan, isinf, floor, log10, fabs, pow
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_Decode
 
@@ -338,11 +338,94 @@ def count_fields(const unsigned char[::1] line):
     return k
 
 
+cdef int _digits_g(double d, int p, bint neg, char *dst) noexcept nogil:
+    """d > 0 rounded to p significant digits, trailing zeros dropped, in %g's layout (fixed notation
+    for exponents -4 .. p-1, else d.ddde+XX). The rounding may be off by one unit in the last digit for
+    extreme exponents; the caller checks that the text reads back to the same float."""
+    cdef int e = <int>floor(log10(d))
+    cdef int k, nd, i, n = 0, x
+    cdef double scaled
+    cdef uint64_t m, top
+    cdef char digits[24]
+    # exact integer power-of-ten comparisons would need big numbers; nudge e with the double powers
+    if d < _pow10(e):
+        e -= 1
+    elif d >= _pow10(e + 1):
+        e += 1
+    k = p - 1 - e
+    scaled = d * _pow10(k) if k <= 22 else (d * _pow10(22)) * _pow10(k - 22)
+    m = <uint64_t>(scaled + 0.5)
+    top = <uint64_t>_pow10(p)
+    if m >= top:
+        m //= 10
+        e += 1
+    nd = p
+    while nd > 1 and m % 10 == 0:
+        m //= 10
+        nd -= 1
+    for i in range(nd - 1, -1, -1):
+        digits[i] = <char>(48 + m % 10)
+        m //= 10
+    if neg:
+        dst[n] = 45
+        n += 1
+    if -4 <= e < p:
+        if e >= 0:
+            for i in range(e + 1):
+                dst[n] = digits[i] if i < nd else 48
+                n += 1
+            if nd > e + 1:
+                dst[n] = 46
+                n += 1
+                for i in range(e + 1, nd):
+                    dst[n] = digits[i]
+                    n += 1
+        else:
+            dst[n] = 48
+            dst[n + 1] = 46
+            n += 2
+            for i in range(-e - 1):
+                dst[n] = 48
+                n += 1
+            for i in range(nd):
+                dst[n] = digits[i]
+                n += 1
+    else:
+        dst[n] = digits[0]
+        n += 1
+        if nd > 1:
+            dst[n] = 46
+            n += 1
+            for i in range(1, nd):
+                dst[n] = digits[i]
+                n += 1
+        dst[n] = 101
+        dst[n + 1] = 45 if e < 0 else 43
+        n += 2
+        x = -e if e < 0 else e
+        if x >= 100:
+            dst[n] = <char>(48 + x // 100)
+            n += 1
+        dst[n] = <char>(48 + (x // 10) % 10)
+        dst[n + 1] = <char>(48 + x % 10)
+        n += 2
+    return n
+
+
+cdef inline double _pow10(int k) noexcept nogil:
+    if 0 <= k <= 22:
+        return _POW10[k]
+    if -22 <= k < 0:
+        return 1.0 / _POW10[-k]
+    return pow(10.0, k)
+
+
 cdef int _format_float(float v, char *dst) noexcept nogil:
-    """Write the shortest %g form (6 to 9 significant digits) that reads back as exactly v."""
+    """Write the shortest of v's 6- to 9-significant-digit %g forms that reads back as exactly v."""
     cdef int p, n = 0
     cdef float back
     cdef unsigned int a, b
+    cdef bint neg
     if isnan(v):
         memcpy(dst, b"nan", 3)
         return 3
@@ -352,16 +435,22 @@ cdef int _format_float(float v, char *dst) noexcept nogil:
             return 4
         memcpy(dst, b"inf", 3)
         return 3
+    memcpy(&b, &v, 4)
+    neg = (b >> 31) != 0
+    if v == 0:
+        if neg:
+            memcpy(dst, b"-0", 2)
+            return 2
+        dst[0] = 48
+        return 1
     for p in range(6, 10):
-        n = snprintf(dst, 32, "%.*g", p, <double>v)
-        if p == 9:
-            break
+        n = _digits_g(fabs(<double>v), p, neg, dst)
         if _parse_float(<const unsigned char *>dst, n, &back):
             memcpy(&a, &back, 4)
-            memcpy(&b, &v, 4)
             if a == b:
-                break
-    return n
+                return n
+    # 9 correctly rounded digits always identify a float
+    return snprintf(dst, 32, "%.9g", <double>v)
 
 
 def format_text(list words, const float[:, ::1] vecs, Py_ssize_t start, Py_ssize_t stop):
