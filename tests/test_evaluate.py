@@ -114,14 +114,31 @@ def test_tiny_vocabulary(tmp_path):
     assert len(sections[0]["correct"]) + len(sections[0]["incorrect"]) == 2
 
 
-def test_top_k_blocks_match_full_sort():
+@pytest.mark.parametrize("multiplicative", [False, True])
+def test_analogy_scan_matches_brute_force(multiplicative):
+    from w2vfast import _fastio
     rng = np.random.default_rng(0)
-    scores = rng.standard_normal((50, 1000)).astype(np.float32)
-    scores[:, 10] = -np.inf
-    top, vals = evaluate._top_k(scores, 5)
-    ref = np.argsort(-scores, axis=1)[:, :5]
-    np.testing.assert_array_equal(top, ref)
-    np.testing.assert_array_equal(vals, np.take_along_axis(scores, ref, axis=1))
+    n_terms, n, q, k = 12, 700, 40, 5
+    cos = rng.uniform(-1, 1, (n_terms, n)).astype(np.float32)
+    if multiplicative:
+        cos = (cos + 1) / 2
+    ua, ub, uc = (rng.integers(0, n_terms, q).astype(np.intp) for _ in range(3))
+    qa, qb, qc = (rng.integers(0, n, q).astype(np.intp) for _ in range(3))
+    best_idx = np.full((q, k), -1, dtype=np.intp)
+    best_val = np.full((q, k), -np.inf, dtype=np.float32)
+    for v0 in range(0, n, 256):   # in blocks, as evaluate does
+        _fastio.analogy_scan(np.ascontiguousarray(cos[:, v0:v0 + 256]), ua, ub, uc, qa, qb, qc, v0,
+                             multiplicative, best_idx, best_val)
+    if multiplicative:
+        scores = cos[ub] * cos[uc] / (cos[ua] + np.float32(1e-6))
+    else:
+        scores = cos[ub] + cos[uc] - cos[ua]
+    rows = np.arange(q)
+    for idx in (qa, qb, qc):
+        scores[rows, idx] = -np.inf
+    ref = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(best_idx, ref)
+    np.testing.assert_array_equal(best_val, np.take_along_axis(scores, ref, axis=1))
 
 
 # --------------------------------------------------------------------------------------------- pairs

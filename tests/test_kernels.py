@@ -343,6 +343,49 @@ def test_threads_train_concurrently():
 
 def test_simd_level_is_reported():
     assert K.simd_level() in ("avx512", "avx2", "baseline")
+    assert K.available_simd_levels()[0] == K.simd_level()
+    with pytest.raises(ValueError):
+        K.set_simd_level("sse9")
+
+
+@pytest.mark.parametrize("level", ["avx512", "avx2", "baseline"])
+@pytest.mark.parametrize("size", [1, 7, 8, 15, 16, 17, 31, 32, 33, 100])
+def test_every_simd_level_matches_reference(level, size):
+    """Each instruction-set version, across vector widths and tails, against the reference (table sigmoid)."""
+    if level not in K.available_simd_levels():
+        pytest.skip(f"{level} is not available on this machine")
+    best = K.simd_level()
+    try:
+        K.set_simd_level(level)
+        _, a = make_vocab(20, D=size)
+        # guard cells after the last row would catch a tail written past the end
+        negatives, context, centre, alpha = [0, 5, 5, 12, 3, 2, 8, 9, 10, 11], 12, 4, 0.5
+        got = copies(a)
+        want = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in a.items()}
+        K.sg_pair_update(got["syn0"], got["syn1neg"], got["syn1"], got["codes"], got["points"],
+                         got["code_offset"], context, centre, negatives, alpha, True)
+        ref.sg_step(want["syn0"], want["syn1neg"], want["syn1"], a["codes"], a["points"], a["code_offset"],
+                    context, centre, negatives, alpha, True, sig=table_sigmoid)
+        for key in ("syn0", "syn1neg", "syn1"):
+            assert_update_matches(a[key], got[key], want[key], 5e-6)
+    finally:
+        K.set_simd_level(best)
+
+
+def test_tails_never_touch_memory_past_a_row():
+    """Rows live back to back: updating the last column of one row must not spill into the next."""
+    for level in K.available_simd_levels():
+        K.set_simd_level(level)
+        try:
+            for size in (3, 9, 17):
+                _, a = make_vocab(21, D=size)
+                before = copies(a)
+                K.sg_pair_update(a["syn0"], a["syn1neg"], None, None, None, None, 3, 4, [5], 0.5, False)
+                changed = np.any(a["syn1neg"] != before["syn1neg"], axis=1)
+                assert set(np.flatnonzero(changed)) == {4, 5}
+                assert set(np.flatnonzero(np.any(a["syn0"] != before["syn0"], axis=1))) == {3}
+        finally:
+            K.set_simd_level(K.available_simd_levels()[0])
 
 
 # ------------------------------------------------------------------------------------------------------------

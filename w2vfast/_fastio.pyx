@@ -9,7 +9,7 @@ from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport strtof, malloc, realloc, free
 from libc.string cimport memchr, memcpy
 from libc.stdio cimport snprintf
-from libc.math cimport isnan, isinf
+from libc.math cimport isnan, isinf, floor, log10, fabs, pow
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_Decode
 
@@ -20,6 +20,16 @@ cdef Py_ssize_t _MAX_WORD = MAX_WORD_BYTES
 
 cdef double[23] _POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
                           1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+
+
+cdef inline bint _all_finite(const float *v, Py_ssize_t n) noexcept nogil:
+    # an all-ones exponent marks Inf and NaN; the branch-free loop vectorises
+    cdef const unsigned int *bits = <const unsigned int *>v
+    cdef unsigned int bad = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        bad |= <unsigned int>((bits[i] & 0x7f800000u) == 0x7f800000u)
+    return bad == 0
 
 
 cdef inline bint _is_space(unsigned char c) noexcept nogil:
@@ -172,13 +182,15 @@ cdef object _decode(const unsigned char *p, Py_ssize_t n, bint utf8, str encodin
 
 
 def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, float[:, ::1] out,
-                 Py_ssize_t row, list words, str encoding, str errors, bint final,
-                 int64_t file_offset):
+                 Py_ssize_t row, list words, dict index, list dups, list nonfinite, str encoding, str errors,
+                 bint final, int64_t file_offset):
     """Parse binary records from buf[start:end] into out[row:], appending the decoded words.
 
     Each record is: optional newlines (word2vec.c ends every vector with one), the word's bytes, one
     space, then out.shape[1] little-endian float32. Stops at the first record that is not complete
     (unless `final`, when an incomplete record is an error) or when out is full.
+    index maps each word to the row of its first occurrence; rows of later repeats go to `dups`, rows
+    holding NaN or Inf to `nonfinite`.
     Returns (position after the last complete record, new row count).
     `file_offset` is the file position of buf[0], for error messages.
     """
@@ -189,6 +201,7 @@ def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
     cdef const unsigned char *hit
     cdef bint utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "u8")
     cdef bytes errors_b = errors.encode("ascii")
+    cdef object row_obj
     if end <= start or row >= nrows:
         return start, row
     base = &buf[0]
@@ -223,20 +236,27 @@ def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
         word = _decode(base + p, sp - p, utf8, encoding, errors_b,
                        f"record {row + 1} (byte offset {file_offset + p})")
         memcpy(&out[row, 0], base + sp + 1, nbytes)
+        if not _all_finite(&out[row, 0], out.shape[1]):
+            nonfinite.append(row)
         words.append(word)
+        row_obj = row
+        if index.setdefault(word, row_obj) is not row_obj:
+            dups.append(row)
         row += 1
         pos = sp + 1 + nbytes
     return pos, row
 
 
 def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, float[:, ::1] out,
-               Py_ssize_t row, list words, str encoding, str errors, bint final, Py_ssize_t line_no):
+               Py_ssize_t row, list words, dict index, list dups, list nonfinite, str encoding, str errors,
+               bint final, Py_ssize_t line_no):
     """Parse text lines `word v1 ... vD` from buf[start:end] into out[row:].
 
     Fields are separated by runs of ASCII whitespace other than newline; blank lines are skipped. A line
     is only parsed once its newline is in the buffer (or `final` says the buffer holds the rest of the
     file). Returns (position after the last parsed line, new row count, new line number).
-    `line_no` is the number of lines before buf[start] (the header included).
+    `line_no` is the number of lines before buf[start] (the header included). `index`, `dups` and
+    `nonfinite` as in parse_binary.
     """
     cdef Py_ssize_t nrows = out.shape[0]
     cdef Py_ssize_t dim = out.shape[1]
@@ -246,6 +266,7 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
     cdef float *dst
     cdef bint utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "u8")
     cdef bytes errors_b = errors.encode("ascii")
+    cdef object row_obj
     if end <= start or row >= nrows:
         return start, row, line_no
     base = &buf[0]
@@ -293,7 +314,12 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
             k += 1
         if k != dim:
             raise ValueError(f"line {line_no} (word {word!r}) has {k} values, expected {dim}")
+        if not _all_finite(dst, dim):
+            nonfinite.append(row)
         words.append(word)
+        row_obj = row
+        if index.setdefault(word, row_obj) is not row_obj:
+            dups.append(row)
         row += 1
         pos = next_pos
     return pos, row, line_no
@@ -312,11 +338,94 @@ def count_fields(const unsigned char[::1] line):
     return k
 
 
+cdef int _digits_g(double d, int p, bint neg, char *dst) noexcept nogil:
+    """d > 0 rounded to p significant digits, trailing zeros dropped, in %g's layout (fixed notation
+    for exponents -4 .. p-1, else d.ddde+XX). The rounding may be off by one unit in the last digit for
+    extreme exponents; the caller checks that the text reads back to the same float."""
+    cdef int e = <int>floor(log10(d))
+    cdef int k, nd, i, n = 0, x
+    cdef double scaled
+    cdef uint64_t m, top
+    cdef char digits[24]
+    # exact integer power-of-ten comparisons would need big numbers; nudge e with the double powers
+    if d < _pow10(e):
+        e -= 1
+    elif d >= _pow10(e + 1):
+        e += 1
+    k = p - 1 - e
+    scaled = d * _pow10(k) if k <= 22 else (d * _pow10(22)) * _pow10(k - 22)
+    m = <uint64_t>(scaled + 0.5)
+    top = <uint64_t>_pow10(p)
+    if m >= top:
+        m //= 10
+        e += 1
+    nd = p
+    while nd > 1 and m % 10 == 0:
+        m //= 10
+        nd -= 1
+    for i in range(nd - 1, -1, -1):
+        digits[i] = <char>(48 + m % 10)
+        m //= 10
+    if neg:
+        dst[n] = 45
+        n += 1
+    if -4 <= e < p:
+        if e >= 0:
+            for i in range(e + 1):
+                dst[n] = digits[i] if i < nd else 48
+                n += 1
+            if nd > e + 1:
+                dst[n] = 46
+                n += 1
+                for i in range(e + 1, nd):
+                    dst[n] = digits[i]
+                    n += 1
+        else:
+            dst[n] = 48
+            dst[n + 1] = 46
+            n += 2
+            for i in range(-e - 1):
+                dst[n] = 48
+                n += 1
+            for i in range(nd):
+                dst[n] = digits[i]
+                n += 1
+    else:
+        dst[n] = digits[0]
+        n += 1
+        if nd > 1:
+            dst[n] = 46
+            n += 1
+            for i in range(1, nd):
+                dst[n] = digits[i]
+                n += 1
+        dst[n] = 101
+        dst[n + 1] = 45 if e < 0 else 43
+        n += 2
+        x = -e if e < 0 else e
+        if x >= 100:
+            dst[n] = <char>(48 + x // 100)
+            n += 1
+        dst[n] = <char>(48 + (x // 10) % 10)
+        dst[n + 1] = <char>(48 + x % 10)
+        n += 2
+    return n
+
+
+cdef inline double _pow10(int k) noexcept nogil:
+    if 0 <= k <= 22:
+        return _POW10[k]
+    if -22 <= k < 0:
+        return 1.0 / _POW10[-k]
+    return pow(10.0, k)
+
+
 cdef int _format_float(float v, char *dst) noexcept nogil:
-    """Write the shortest %g form (6 to 9 significant digits) that reads back as exactly v."""
+    """Write the shortest of v's 6- to 9-significant-digit %g forms that reads back as exactly v."""
     cdef int p, n = 0
     cdef float back
     cdef unsigned int a, b
+    cdef bint neg
     if isnan(v):
         memcpy(dst, b"nan", 3)
         return 3
@@ -326,16 +435,22 @@ cdef int _format_float(float v, char *dst) noexcept nogil:
             return 4
         memcpy(dst, b"inf", 3)
         return 3
+    memcpy(&b, &v, 4)
+    neg = (b >> 31) != 0
+    if v == 0:
+        if neg:
+            memcpy(dst, b"-0", 2)
+            return 2
+        dst[0] = 48
+        return 1
     for p in range(6, 10):
-        n = snprintf(dst, 32, "%.*g", p, <double>v)
-        if p == 9:
-            break
+        n = _digits_g(fabs(<double>v), p, neg, dst)
         if _parse_float(<const unsigned char *>dst, n, &back):
             memcpy(&a, &back, 4)
-            memcpy(&b, &v, 4)
             if a == b:
-                break
-    return n
+                return n
+    # 9 correctly rounded digits always identify a float
+    return snprintf(dst, 32, "%.9g", <double>v)
 
 
 def format_text(list words, const float[:, ::1] vecs, Py_ssize_t start, Py_ssize_t stop):
@@ -372,3 +487,63 @@ def format_text(list words, const float[:, ::1] vecs, Py_ssize_t start, Py_ssize
         return PyBytes_FromStringAndSize(out, used)
     finally:
         free(out)
+
+
+# ------------------------------------------------------------------------------------ analogy top-k scan
+
+cdef void _insert(float s, Py_ssize_t g, Py_ssize_t k, float *bv, Py_ssize_t *bi) noexcept nogil:
+    # keep bv[0..k) sorted high to low; an equal score goes after the ones already there
+    cdef Py_ssize_t t = k - 1
+    while t > 0 and bv[t - 1] < s:
+        bv[t] = bv[t - 1]
+        bi[t] = bi[t - 1]
+        t -= 1
+    bv[t] = s
+    bi[t] = g
+
+
+def analogy_scan(const float[:, ::1] cos, const Py_ssize_t[::1] ua, const Py_ssize_t[::1] ub,
+                 const Py_ssize_t[::1] uc, const Py_ssize_t[::1] qa, const Py_ssize_t[::1] qb,
+                 const Py_ssize_t[::1] qc, Py_ssize_t v0, bint multiplicative,
+                 Py_ssize_t[:, ::1] best_idx, float[:, ::1] best_val):
+    """Fold one block of the vocabulary into each analogy question's running top-k.
+
+    cos[u, j] is the cosine of distinct question word u with vocabulary row v0 + j (shifted to [0, 1]
+    for the multiplicative form). Question i scores row g as cos[ub]+cos[uc]-cos[ua] (3CosAdd) or
+    cos[ub]*cos[uc]/(cos[ua]+1e-6) (3CosMul); rows qa[i], qb[i], qc[i] (the question words) are skipped.
+    best_idx/best_val (questions x k, sorted high to low, -inf when empty) are updated in place.
+    """
+    cdef Py_ssize_t q = ua.shape[0], width = cos.shape[1], k = best_val.shape[1]
+    cdef Py_ssize_t i, j, g
+    cdef const float *ca
+    cdef const float *cb
+    cdef const float *cc
+    cdef float *bv
+    cdef Py_ssize_t *bi
+    cdef float s, thr
+    if k == 0 or width == 0:
+        return
+    with nogil:
+        for i in range(q):
+            ca = &cos[ua[i], 0]
+            cb = &cos[ub[i], 0]
+            cc = &cos[uc[i], 0]
+            bv = &best_val[i, 0]
+            bi = &best_idx[i, 0]
+            thr = bv[k - 1]
+            if multiplicative:
+                for j in range(width):
+                    s = cb[j] * cc[j] / (ca[j] + <float>0.000001)
+                    if s > thr:
+                        g = v0 + j
+                        if g != qa[i] and g != qb[i] and g != qc[i]:
+                            _insert(s, g, k, bv, bi)
+                            thr = bv[k - 1]
+            else:
+                for j in range(width):
+                    s = cb[j] + cc[j] - ca[j]
+                    if s > thr:
+                        g = v0 + j
+                        if g != qa[i] and g != qb[i] and g != qc[i]:
+                            _insert(s, g, k, bv, bi)
+                            thr = bv[k - 1]

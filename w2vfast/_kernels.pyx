@@ -18,7 +18,9 @@ cdef extern from "_vecmath.h" nogil:
     int W2V_HAVE_CLONES
     int W2V_EXP_TABLE_SIZE
     int W2V_MAX_EXP
-    void w2v_init_tables()
+    void w2v_init()
+    int w2v_select(const char *name)
+    const char *w2v_simd_name
     float w2v_sigmoid(float f)
     float w2v_log_sigmoid(float f)
     uint64_t w2v_rng_next(uint64_t *state)
@@ -31,11 +33,14 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
     void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n)
+    void w2v_prefetch_path(const int64_t *code_offset, const int32_t *points, const uint8_t *codes, int32_t word)
+    int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip, float *out)
+    void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, const float *x)
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss)
 
 
-w2v_init_tables()
+w2v_init()
 
 EXP_TABLE_SIZE = W2V_EXP_TABLE_SIZE
 MAX_EXP = W2V_MAX_EXP
@@ -44,35 +49,26 @@ MAX_EXP = W2V_MAX_EXP
 def simd_level():
     """Which vector instruction set the kernels run with on this CPU: "avx512", "avx2" or "baseline".
 
-    With the default multiversioned build this is the clone glibc picks at load time; in other builds it names
-    the best level this CPU offers, which the compiler may or may not have used (W2VFAST_NATIVE=1 does).
+    The fused update routine is picked at import from what the CPU supports; the smaller vector helpers are
+    multiversioned by the compiler (GCC target_clones on x86-64 Linux) and follow the same levels.
     """
-    return _simd_level()
+    return w2v_simd_name.decode("ascii")
 
 
-cdef extern from *:
-    """
-    static const char *w2v_simd_level(void) {
-    #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && (__GNUC__ >= 11)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("x86-64-v4")) return "avx512";
-        if (__builtin_cpu_supports("x86-64-v3")) return "avx2";
-        return "baseline";
-    #elif defined(__GNUC__) && defined(__x86_64__)
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) return "avx512";
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-        return "baseline";
-    #else
-        return "baseline";
-    #endif
-    }
-    """
-    const char *w2v_simd_level()
+def set_simd_level(str name):
+    """Run the fused update with another instruction set ("avx512", "avx2" or "baseline"), for tests and
+    benchmarks. Raises ValueError when this CPU or build cannot run it. Not thread-safe: call it while no
+    thread is training."""
+    if w2v_select(name.encode("ascii")) == 0:
+        raise ValueError(f"SIMD level {name!r} is not available here (this CPU/build offers {simd_level()!r})")
 
 
-cdef str _simd_level():
-    return w2v_simd_level().decode("ascii")
+def available_simd_levels():
+    """The levels set_simd_level accepts on this machine, best first."""
+    current = simd_level()
+    levels = [name for name in ("avx512", "avx2", "baseline") if w2v_select(name.encode("ascii"))]
+    w2v_select(current.encode("ascii"))
+    return levels
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -87,6 +83,13 @@ cdef inline int32_t _draw_negative(const Model *m, uint64_t *rng) noexcept nogil
     # Walker's alias method, as documented in _kernels.pxd
     cdef uint64_t r = w2v_rng_next(rng)
     cdef uint32_t i = <uint32_t>(((r >> 32) * <uint64_t>m.vocab_size) >> 32)
+    cdef uint64_t e
+    cdef int32_t alias
+    if m.alias_packed != NULL:
+        # one load, and a select instead of an unpredictable branch
+        e = m.alias_packed[i]
+        alias = <int32_t>(e >> 32)
+        return <int32_t>i if <uint32_t>r < <uint32_t>e else alias
     if <uint32_t>r < m.alias_threshold[i]:
         return <int32_t>i
     return m.alias_index[i]
@@ -133,13 +136,9 @@ cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int
                                int centre_pos, const int32_t *negs, int n_negs, real alpha,
                                double *loss) noexcept nogil:
     """CBOW for words[centre_pos] with context words[lo:hi] minus the centre; the context is not empty."""
-    cdef int j, count = 0
+    cdef int count
     cdef real inv_count
-    memset(neu1, 0, m.size * sizeof(real))
-    for j in range(lo, hi):
-        if j != centre_pos:
-            w2v_axpy(m.size, 1.0, m.syn0 + <int64_t>words[j] * m.size, neu1)
-            count += 1
+    count = w2v_sum_rows(m.size, m.syn0, words, lo, hi, centre_pos, neu1)
     inv_count = 1.0 / count
     if m.cbow_mean:
         w2v_scale(m.size, inv_count, neu1)
@@ -147,9 +146,7 @@ cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int
     if not m.cbow_mean:
         # the error of a sum is spread over its terms (gensim's convention for the sum variant)
         w2v_scale(m.size, inv_count, work)
-    for j in range(lo, hi):
-        if j != centre_pos:
-            w2v_axpy(m.size, 1.0, work, m.syn0 + <int64_t>words[j] * m.size)
+    w2v_add_to_rows(m.size, m.syn0, words, lo, hi, centre_pos, work)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -215,6 +212,8 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
             if m.hs and ni != i:
                 off = m.code_offset[kept[ni]]
                 w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[ni] + 1] - off), m.size)
+                if ni + 1 < n:
+                    w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[ni + 1])
             w2v_prefetch_row(m.syn0 + <int64_t>kept[nj] * m.size, m.size)
         _sg_pair(m, w.work, kept[j], kept[i], cur, n_cur, alpha, loss)
         examples[0] += 1
@@ -238,15 +237,54 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
 
 cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
                          int64_t *examples) noexcept nogil:
-    cdef int i, lo, hi, n_negs = 0
+    """CBOW over kept[:n], one centre word at a time, running one centre ahead like _sg_sentence: the next
+    centre's window and negatives are drawn, and its rows prefetched, before the current one trains."""
+    cdef int32_t bufs[2][NEG_STACK]
+    cdef int32_t *cur
+    cdef int32_t *nxt
+    cdef int32_t *tmp
+    cdef int i, lo, hi, nlo = 0, nhi = 0, n_cur = 0, n_nxt = 0
+    cdef int64_t off
+    cdef const int32_t *kept = w.kept
+    cdef bint ahead = m.negative + 1 <= NEG_STACK
+    if ahead:
+        cur = bufs[0]
+        nxt = bufs[1]
+    else:
+        cur = w.negs
+        nxt = w.negs
+    _window(m, rng, 0, n, &lo, &hi)
+    if m.negative:
+        n_cur = _draw_negatives(m, rng, kept[0], cur)
     for i in range(n):
-        _window(m, rng, i, n, &lo, &hi)
-        if hi - lo <= 1:
-            continue    # no context: nothing to predict from
-        if m.negative:
-            n_negs = _draw_negatives(m, rng, w.kept[i], w.negs)
-        _cbow_example(m, w.neu1, w.work, w.kept, lo, hi, i, w.negs, n_negs, alpha, loss)
-        examples[0] += 1
+        if i + 1 < n and ahead:
+            # (prefetches must sit right here, see w2v_prefetch_row)
+            _window(m, rng, i + 1, n, &nlo, &nhi)
+            if m.negative:
+                n_nxt = _draw_negatives(m, rng, kept[i + 1], nxt)
+                w2v_prefetch_rows(m.syn1neg, nxt, 0, n_nxt, m.size)
+            if m.hs:
+                off = m.code_offset[kept[i + 1]]
+                w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[i + 1] + 1] - off),
+                                  m.size)
+                if i + 2 < n:
+                    w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[i + 2])
+            w2v_prefetch_row(m.syn0 + <int64_t>kept[nhi - 1] * m.size, m.size)
+        if hi - lo > 1:     # else no context: nothing to predict from
+            _cbow_example(m, w.neu1, w.work, kept, lo, hi, i, cur, n_cur, alpha, loss)
+            examples[0] += 1
+        if i + 1 < n:
+            if ahead:
+                tmp = cur
+                cur = nxt
+                nxt = tmp
+                n_cur = n_nxt
+                lo = nlo
+                hi = nhi
+            else:
+                _window(m, rng, i + 1, n, &lo, &hi)
+                if m.negative:
+                    n_cur = _draw_negatives(m, rng, kept[i + 1], cur)
 
 
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
@@ -403,7 +441,8 @@ cdef class KernelModel:
     """The numpy arrays of one model and its training settings, bundled for the kernels.
 
     The arrays are used in place (training writes syn0, syn1neg and syn1) and stay referenced for the lifetime
-    of this object. keep_threshold may be None to disable subsampling.
+    of this object. keep_threshold may be None to disable subsampling. The alias table is also copied into an
+    interleaved form at construction: build a new KernelModel after changing it.
     """
 
     def __init__(self, syn0, syn1neg, syn1, keep_threshold, alias_threshold, alias_index, codes, points,
@@ -464,6 +503,9 @@ cdef class KernelModel:
             self.m.syn1neg = <real *>cnp.PyArray_DATA(syn1neg)
             self.m.alias_threshold = <const uint32_t *>cnp.PyArray_DATA(alias_threshold)
             self.m.alias_index = <const int32_t *>cnp.PyArray_DATA(alias_index)
+            packed = (alias_index.astype(np.uint64) << np.uint64(32)) | alias_threshold.astype(np.uint64)
+            self._arrays = self._arrays + (packed,)
+            self.m.alias_packed = <const uint64_t *>cnp.PyArray_DATA(packed)
         if hs:
             self.m.syn1 = <real *>cnp.PyArray_DATA(syn1)
             self.m.codes = <const uint8_t *>cnp.PyArray_DATA(codes)

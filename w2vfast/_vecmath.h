@@ -154,6 +154,41 @@ static void w2v_axpy(int n, float a, const float *W2V_RESTRICT x, float *W2V_RES
         y[d] += a * x[d];
 }
 
+/* out = sum of the rows base[words[j]] for j in [lo, hi), j != skip; returns how many were added. */
+W2V_CLONES
+static int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip,
+                        float *W2V_RESTRICT out) {
+    int j, d, count = 0;
+    memset(out, 0, n * sizeof(float));
+    for (j = lo; j < hi; j++) {
+        const float *W2V_RESTRICT row;
+        if (j == skip)
+            continue;
+        row = base + (int64_t)words[j] * n;
+#pragma omp simd
+        for (d = 0; d < n; d++)
+            out[d] += row[d];
+        count++;
+    }
+    return count;
+}
+
+/* base[words[j]] += x for j in [lo, hi), j != skip (a word listed twice gets x twice). */
+W2V_CLONES
+static void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip,
+                            const float *W2V_RESTRICT x) {
+    int j, d;
+    for (j = lo; j < hi; j++) {
+        float *W2V_RESTRICT row;
+        if (j == skip)
+            continue;
+        row = base + (int64_t)words[j] * n;
+#pragma omp simd
+        for (d = 0; d < n; d++)
+            row[d] += x[d];
+    }
+}
+
 W2V_CLONES
 static void w2v_scale(int n, float a, float *x) {
     int d;
@@ -171,6 +206,17 @@ W2V_INLINE void w2v_prefetch_row(const float *row, int n) {
     for (; p < end; p += 64)
         W2V_PREFETCH(p);
     W2V_PREFETCH(end - 1);
+}
+
+/* The Huffman path entries (points and codes) of a word, so that reading them later does not stall. */
+W2V_INLINE void w2v_prefetch_path(const int64_t *code_offset, const int32_t *points, const uint8_t *codes,
+                                  int32_t word) {
+    const char *p = (const char *)(points + code_offset[word]);
+    const char *end = (const char *)(points + code_offset[word + 1]);
+    for (; p < end; p += 64)
+        W2V_PREFETCH(p);
+    W2V_PREFETCH(end - 1);
+    W2V_PREFETCH(codes + code_offset[word]);
 }
 
 /* The rows base[rows[t]] for t in [first, k). */
@@ -191,28 +237,51 @@ W2V_INLINE void w2v_prefetch_rows(const float *base, const int32_t *rows, int fi
  * block do not depend on each other and are all computed before any row of the block is written, which
  * gives the processor independent work and the memory system several rows to fetch at once. The result is
  * the same as the row-by-row order. A row that repeats inside the call (a negative drawn twice) starts a
- * new block so that it sees its own earlier update, exactly as in the row-by-row order. */
+ * new block so that it sees its own earlier update, exactly as in the row-by-row order.
+ *
+ * There are three versions of the arithmetic (portable C, AVX2+FMA and AVX-512 with masked tails); one is
+ * picked at load time by w2v_init() from what the CPU supports. */
 #define W2V_BLOCK 8
 
-W2V_CLONES
-static void w2v_train_rows(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
-                           const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss) {
+typedef void (*w2v_train_rows_fn)(int size, const float *l1, float *work, float *out, const int32_t *rows,
+                                  int k, const uint8_t *codes, float alpha, double *loss);
+
+/* The next block: distinct rows from rows[start:], at most W2V_BLOCK. Returns its length (>= 1). */
+W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k, int size, float **R) {
+    int nb = 0, u;
+    while (start + nb < k && nb < W2V_BLOCK) {
+        int32_t r = rows[start + nb];
+        int dup = 0;
+        for (u = 0; u < nb; u++)
+            dup |= (rows[start + u] == r);
+        if (dup)
+            break;
+        R[nb] = out + (int64_t)r * size;
+        nb++;
+    }
+    return nb;
+}
+
+/* g[t] = (label - sigma(f[t])) * alpha for the block starting at row `start`, and the block's loss. */
+W2V_INLINE void w2v_block_gradients(const float *f, float *g, int nb, int start, const uint8_t *codes,
+                                    float alpha, double *loss) {
+    int t;
+    for (t = 0; t < nb; t++) {
+        float label = codes ? (float)(1 - codes[start + t]) : (start + t == 0 ? 1.0f : 0.0f);
+        g[t] = (label - w2v_sigmoid(f[t])) * alpha;
+        if (loss)
+            *loss -= w2v_log_sigmoid(label > 0.5f ? f[t] : -f[t]);
+    }
+}
+
+static void w2v_train_rows_generic(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
+                                   const int32_t *rows, int k, const uint8_t *codes, float alpha,
+                                   double *loss) {
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
-    int start = 0;
-    while (start < k) {
-        int nb = 0, t, u, d;
-        /* grow the block while the rows stay distinct */
-        while (start + nb < k && nb < W2V_BLOCK) {
-            int32_t r = rows[start + nb];
-            int dup = 0;
-            for (u = 0; u < nb; u++)
-                dup |= (rows[start + u] == r);
-            if (dup)
-                break;
-            R[nb] = out + (int64_t)r * size;
-            nb++;
-        }
+    int start = 0, nb, t, d;
+    for (; start < k; start += nb) {
+        nb = w2v_next_block(out, rows, start, k, size, R);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             float s = 0.0f;
@@ -221,12 +290,7 @@ static void w2v_train_rows(int size, const float *W2V_RESTRICT l1, float *W2V_RE
                 s += l1[d] * row[d];
             f[t] = s;
         }
-        for (t = 0; t < nb; t++) {
-            float label = codes ? (float)(1 - codes[start + t]) : (start + t == 0 ? 1.0f : 0.0f);
-            g[t] = (label - w2v_sigmoid(f[t])) * alpha;
-            if (loss)
-                *loss -= w2v_log_sigmoid(label > 0.5f ? f[t] : -f[t]);
-        }
+        w2v_block_gradients(f, g, nb, start, codes, alpha, loss);
         for (t = 0; t < nb; t++) {
             float *W2V_RESTRICT row = R[t];
             float gt = g[t];
@@ -236,8 +300,166 @@ static void w2v_train_rows(int size, const float *W2V_RESTRICT l1, float *W2V_RE
                 row[d] += gt * l1[d];
             }
         }
-        start += nb;
     }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(W2VFAST_NO_DISPATCH)
+#define W2V_X86_DISPATCH 1
+#include <immintrin.h>
+
+/* Both x86 versions walk each row once for the dot products and once for the update; the update keeps the
+ * work chunk in a register across all rows of the block. Tails (size not a multiple of the vector width) use
+ * masked loads and stores, so nothing outside the row is read or written. */
+
+__attribute__((target("avx2,fma")))
+static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
+                                const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss) {
+    static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    float *R[W2V_BLOCK];
+    float f[W2V_BLOCK], g[W2V_BLOCK];
+    const int full = size & ~7, rem = size & 7;
+    const __m256i tail = _mm256_loadu_si256((const __m256i *)(mask_src + 8 - rem));
+    int start = 0, nb, t, d;
+    for (; start < k; start += nb) {
+        nb = w2v_next_block(out, rows, start, k, size, R);
+        for (t = 0; t < nb; t++) {
+            const float *row = R[t];
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            __m128 s;
+            for (d = 0; d + 16 <= full; d += 16) {
+                acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(l1 + d), _mm256_loadu_ps(row + d), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(l1 + d + 8), _mm256_loadu_ps(row + d + 8), acc1);
+            }
+            if (d < full)
+                acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(l1 + d), _mm256_loadu_ps(row + d), acc0);
+            if (rem)
+                acc1 = _mm256_fmadd_ps(_mm256_maskload_ps(l1 + full, tail), _mm256_maskload_ps(row + full, tail),
+                                       acc1);
+            acc0 = _mm256_add_ps(acc0, acc1);
+            s = _mm_add_ps(_mm256_castps256_ps128(acc0), _mm256_extractf128_ps(acc0, 1));
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            s = _mm_add_ss(s, _mm_movehdup_ps(s));
+            f[t] = _mm_cvtss_f32(s);
+        }
+        w2v_block_gradients(f, g, nb, start, codes, alpha, loss);
+        for (d = 0; d < full; d += 8) {
+            __m256 w = _mm256_loadu_ps(work + d), l = _mm256_loadu_ps(l1 + d);
+            for (t = 0; t < nb; t++) {
+                __m256 gt = _mm256_set1_ps(g[t]), r = _mm256_loadu_ps(R[t] + d);
+                w = _mm256_fmadd_ps(gt, r, w);
+                _mm256_storeu_ps(R[t] + d, _mm256_fmadd_ps(gt, l, r));
+            }
+            _mm256_storeu_ps(work + d, w);
+        }
+        if (rem) {
+            __m256 w = _mm256_maskload_ps(work + full, tail), l = _mm256_maskload_ps(l1 + full, tail);
+            for (t = 0; t < nb; t++) {
+                __m256 gt = _mm256_set1_ps(g[t]), r = _mm256_maskload_ps(R[t] + full, tail);
+                w = _mm256_fmadd_ps(gt, r, w);
+                _mm256_maskstore_ps(R[t] + full, tail, _mm256_fmadd_ps(gt, l, r));
+            }
+            _mm256_maskstore_ps(work + full, tail, w);
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static void w2v_train_rows_avx512(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
+                                  const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss) {
+    float *R[W2V_BLOCK];
+    float f[W2V_BLOCK], g[W2V_BLOCK];
+    const int full = size & ~15, rem = size & 15;
+    const __mmask16 tail = (__mmask16)((1u << rem) - 1u);
+    int start = 0, nb, t, d;
+    for (; start < k; start += nb) {
+        nb = w2v_next_block(out, rows, start, k, size, R);
+        for (t = 0; t < nb; t++) {
+            const float *row = R[t];
+            __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+            for (d = 0; d + 32 <= full; d += 32) {
+                acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(l1 + d), _mm512_loadu_ps(row + d), acc0);
+                acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(l1 + d + 16), _mm512_loadu_ps(row + d + 16), acc1);
+            }
+            if (d < full)
+                acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(l1 + d), _mm512_loadu_ps(row + d), acc0);
+            if (rem)
+                acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, l1 + full),
+                                       _mm512_maskz_loadu_ps(tail, row + full), acc1);
+            f[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+        }
+        w2v_block_gradients(f, g, nb, start, codes, alpha, loss);
+        for (d = 0; d < full; d += 16) {
+            __m512 w = _mm512_loadu_ps(work + d), l = _mm512_loadu_ps(l1 + d);
+            for (t = 0; t < nb; t++) {
+                __m512 gt = _mm512_set1_ps(g[t]), r = _mm512_loadu_ps(R[t] + d);
+                w = _mm512_fmadd_ps(gt, r, w);
+                _mm512_storeu_ps(R[t] + d, _mm512_fmadd_ps(gt, l, r));
+            }
+            _mm512_storeu_ps(work + d, w);
+        }
+        if (rem) {
+            __m512 w = _mm512_maskz_loadu_ps(tail, work + full), l = _mm512_maskz_loadu_ps(tail, l1 + full);
+            for (t = 0; t < nb; t++) {
+                __m512 gt = _mm512_set1_ps(g[t]), r = _mm512_maskz_loadu_ps(tail, R[t] + full);
+                w = _mm512_fmadd_ps(gt, r, w);
+                _mm512_mask_storeu_ps(R[t] + full, tail, _mm512_fmadd_ps(gt, l, r));
+            }
+            _mm512_mask_storeu_ps(work + full, tail, w);
+        }
+    }
+}
+#else
+#define W2V_X86_DISPATCH 0
+#endif
+
+static w2v_train_rows_fn w2v_train_rows_impl = w2v_train_rows_generic;
+static const char *w2v_simd_name = "baseline";
+
+/* Pick the arithmetic for this CPU. Call once before training (module import does). */
+static void w2v_init(void) {
+    w2v_init_tables();
+#if W2V_X86_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("fma")) {
+        w2v_train_rows_impl = w2v_train_rows_avx512;
+        w2v_simd_name = "avx512";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        w2v_train_rows_impl = w2v_train_rows_avx2;
+        w2v_simd_name = "avx2";
+    }
+#endif
+}
+
+/* Force one version ("avx512", "avx2" or "baseline"); returns 0 when this CPU or build cannot run it. */
+static int w2v_select(const char *name) {
+    if (strcmp(name, "baseline") == 0) {
+        w2v_train_rows_impl = w2v_train_rows_generic;
+        w2v_simd_name = "baseline";
+        return 1;
+    }
+#if W2V_X86_DISPATCH
+    __builtin_cpu_init();
+    if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        w2v_train_rows_impl = w2v_train_rows_avx2;
+        w2v_simd_name = "avx2";
+        return 1;
+    }
+    if (strcmp(name, "avx512") == 0 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("fma")) {
+        w2v_train_rows_impl = w2v_train_rows_avx512;
+        w2v_simd_name = "avx512";
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+W2V_INLINE void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
+                               const uint8_t *codes, float alpha, double *loss) {
+    w2v_train_rows_impl(size, l1, work, out, rows, k, codes, alpha, loss);
 }
 
 #endif /* W2VFAST_VECMATH_H */

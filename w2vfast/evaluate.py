@@ -2,9 +2,9 @@
 (WordSim-353, SimLex-999), with the same rules as gensim's KeyedVectors methods of the same names, so the
 numbers are comparable.
 
-Analogy questions are answered in batches: the unit-normalised question vectors form a (q x d) matrix that
-is multiplied by the (d x V) matrix of unit-normalised word vectors, instead of one most_similar call per
-question.
+Analogy questions are answered all at once from one matrix product, the cosines between the (few hundred)
+distinct question words and the vocabulary, instead of one most_similar call (a pass over the whole
+vocabulary) per question.
 """
 import itertools
 import logging
@@ -12,11 +12,13 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _fastio
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["evaluate_word_analogies", "evaluate_word_pairs", "CorrelationResult"]
 
-_SCORE_BYTES = 64 << 20     # size of one block of question-by-vocabulary scores
+_BLOCK_BYTES = 4 << 20      # cosines of the question words with one block of the vocabulary (kept in cache)
 _TOPN = 5                   # gensim looks at the 5 best answers (after removing the question words)
 
 
@@ -63,80 +65,50 @@ def _unit_rows(m):
     return m * inv[:, None]
 
 
-def _top_k(scores, k):
-    """(indices, values) of the k largest entries of each row, largest first (ties in any order).
-
-    A full per-row partition costs far more than the matrix product that made the scores, so the rows
-    are cut into blocks: the k-th largest block maximum is a lower bound for the k-th largest entry, and
-    only the few entries at or above it are sorted.
-    """
-    q, n = scores.shape
-    if n < 64 or q == 0:
-        k = min(k, n)
-        top = np.argpartition(scores, n - k, axis=1)[:, n - k:] if k < n else np.tile(np.arange(n), (q, 1))
-        vals = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        return np.take_along_axis(top, order, axis=1), np.take_along_axis(vals, order, axis=1)
-    blocks = min(256, n // 8)         # blocks of 8+ entries: the 3 masked question words never fill one
-    starts = np.linspace(0, n, blocks + 1).astype(np.intp)[:-1]
-    block_max = np.maximum.reduceat(scores, starts, axis=1)
-    kth = np.partition(block_max, blocks - k, axis=1)[:, blocks - k]
-    rows, cols = np.nonzero(scores >= kth[:, None])
-    vals = scores[rows, cols]
-    order = np.lexsort((-vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.searchsorted(rows, np.arange(q))
-    last = np.searchsorted(rows, np.arange(q), side="right")
-    top = np.zeros((q, k), dtype=np.intp)
-    top_vals = np.full((q, k), -np.inf, dtype=scores.dtype)
-    for j in range(k):
-        pos = first + j
-        has = pos < last
-        top[has, j] = cols[pos[has]]
-        top_vals[has, j] = vals[pos[has]]
-    return top, top_vals
-
-
 def _answer(normed, canon, qa, qb, qc, similarity_function):
     """Row predicted for each question (a : b :: c : ?), or -1 when there is no candidate at all.
 
     Rules as in gensim: the three question rows are never candidates; of the 5 best remaining rows the
     first whose folded form differs from the three question words wins, else the 5th.
+
+    The questions use few distinct words (about 900 in questions-words.txt), so the cosines of those
+    words with the vocabulary are one matrix product, U @ N.T, and each question's score for a word is
+    a sum (3CosAdd: cos(b) + cos(c) - cos(a), which ranks like the cosine with the normalised offset
+    vector) or product (3CosMul) of three entries of it. The vocabulary is walked in blocks small
+    enough for that product to stay in cache, and a C loop keeps each question's running top 5.
     """
     n = normed.shape[0]
     q = len(qa)
     predicted = np.full(q, -1, dtype=np.intp)
     if n == 0 or q == 0:
         return predicted
-    chunk = max(1, _SCORE_BYTES // (4 * n * (3 if similarity_function == "3CosMul" else 1)))
+    qa, qb, qc = (np.ascontiguousarray(x, dtype=np.intp) for x in (qa, qb, qc))
+    uniq, inverse = np.unique(np.concatenate((qa, qb, qc)), return_inverse=True)
+    inverse = inverse.astype(np.intp)
+    ua, ub, uc = (np.ascontiguousarray(inverse[i * q:(i + 1) * q]) for i in range(3))
+    terms = normed[uniq]
     k = min(_TOPN, n)
-    for lo in range(0, q, chunk):
-        hi = min(q, lo + chunk)
-        a, b, c = qa[lo:hi], qb[lo:hi], qc[lo:hi]
-        if similarity_function == "3CosAdd":
-            mean = _unit_rows(normed[b].astype(np.float64) + normed[c] - normed[a]).astype(np.float32)
-            scores = mean @ normed.T
-        else:
-            terms = np.concatenate((normed[a], normed[b], normed[c]))
-            cos = terms @ normed.T
+    width = int(min(n, max(256, _BLOCK_BYTES // (4 * len(uniq)))))
+    best_idx = np.full((q, k), -1, dtype=np.intp)
+    best_val = np.full((q, k), -np.inf, dtype=np.float32)
+    multiplicative = similarity_function == "3CosMul"
+    for v0 in range(0, n, width):
+        cos = terms @ normed[v0:v0 + width].T             # (distinct question words) x (block)
+        if multiplicative:
             cos += 1.0
-            cos *= 0.5
-            m = hi - lo
-            scores = cos[m:2 * m] * cos[2 * m:] / (cos[:m] + 0.000001)
-        rows = np.arange(hi - lo)
-        for idx in (a, b, c):
-            scores[rows, idx] = -np.inf
-        top, top_scores = _top_k(scores, k)
-        valid = top_scores > -np.inf                          # the excluded question rows are not results
-        fold = canon[top]
-        acceptable = valid & (fold != canon[a][:, None]) & (fold != canon[b][:, None]) & (fold != canon[c][:, None])
-        first_ok = np.argmax(acceptable, axis=1)
-        any_ok = acceptable.any(axis=1)
-        n_valid = valid.sum(axis=1)
-        last_valid = np.maximum(n_valid - 1, 0)
-        pick = np.where(any_ok, first_ok, last_valid)
-        chosen = top[rows, pick]
-        predicted[lo:hi] = np.where(n_valid > 0, chosen, -1)
+            cos *= 0.5                                     # cosines shifted to [0, 1], as gensim does
+        _fastio.analogy_scan(np.ascontiguousarray(cos, dtype=np.float32), ua, ub, uc, qa, qb, qc, v0,
+                             multiplicative, best_idx, best_val)
+
+    valid = best_idx >= 0
+    fold = canon[np.maximum(best_idx, 0)]
+    acceptable = valid & (fold != canon[qa][:, None]) & (fold != canon[qb][:, None]) & (fold != canon[qc][:, None])
+    first_ok = np.argmax(acceptable, axis=1)
+    any_ok = acceptable.any(axis=1)
+    n_valid = valid.sum(axis=1)
+    pick = np.where(any_ok, first_ok, np.maximum(n_valid - 1, 0))
+    chosen = best_idx[np.arange(q), pick]
+    predicted[:] = np.where(n_valid > 0, chosen, -1)
     return predicted
 
 

@@ -227,6 +227,13 @@ def read_word2vec_format(
     Any damage (truncation, a header that disagrees with the data, a value that is not a number) raises
     Word2VecFormatError, a ValueError.
     """
+    keys, vectors, records, _ = _read_word2vec(
+        fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite)
+    return keys, vectors, records
+
+
+def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite):
+    """read_word2vec_format, plus the {key: row} dict built while parsing."""
     _check_unicode_errors(unicode_errors)
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be non-negative, got {limit}")
@@ -249,7 +256,7 @@ def read_word2vec_format(
 
         out = np.empty((_initial_capacity(target, vector_size, size, binary) if target else 0, vector_size),
                        dtype=np.float32)
-        words = []
+        words, index, dups, nonfinite = [], {}, [], []
         row = 0
         while row < target:
             if row == out.shape[0]:
@@ -257,13 +264,13 @@ def read_word2vec_format(
             try:
                 if binary:
                     pos, row = _fastio.parse_binary(
-                        reader.buf, reader.start, reader.end, out, row, words, encoding, unicode_errors,
-                        reader.eof, reader.offset,
+                        reader.buf, reader.start, reader.end, out, row, words, index, dups, nonfinite,
+                        encoding, unicode_errors, reader.eof, reader.offset,
                     )
                 else:
                     pos, row, line_no = _fastio.parse_text(
-                        reader.buf, reader.start, reader.end, out, row, words, encoding, unicode_errors,
-                        reader.eof, line_no,
+                        reader.buf, reader.start, reader.end, out, row, words, index, dups, nonfinite,
+                        encoding, unicode_errors, reader.eof, line_no,
                     )
             except ValueError as exc:
                 raise Word2VecFormatError(f"{name}: {exc}") from None
@@ -293,23 +300,26 @@ def read_word2vec_format(
         out = out[:row].copy()
     if binary and sys.byteorder == "big":
         out.byteswap(inplace=True)
-    if not allow_nonfinite:
-        _check_finite(out, words, name)
+        nonfinite = np.nonzero(~np.isfinite(out).all(axis=1))[0].tolist()
+    if nonfinite and not allow_nonfinite:
+        i = nonfinite[0]
+        j = int(np.nonzero(~np.isfinite(out[i]))[0][0])
+        raise Word2VecFormatError(
+            f"{name}: the vector of {words[i]!r} (vector {i + 1}) holds a non-finite value "
+            f"({out[i, j]} at dimension {j}); pass allow_nonfinite=True to load it anyway"
+        )
 
-    keys = words
-    if len(set(words)) != len(words):
-        keep, seen = [], set()
-        for i, w in enumerate(words):
-            if w in seen:
-                logger.warning("duplicate word %r in %s at vector %d; keeping only its first vector", w, name, i + 1)
-            else:
-                seen.add(w)
-                keep.append(i)
-        keys = [words[i] for i in keep]
+    if dups:
+        for i in dups[:20]:
+            logger.warning("duplicate word %r in %s at vector %d; keeping only its first vector", words[i], name, i + 1)
+        keep = np.ones(row, dtype=bool)
+        keep[dups] = False
+        words = [w for w, k in zip(words, keep.tolist()) if k]
         out = out[keep]
+        index = dict(zip(words, range(len(words))))
     if np.dtype(datatype) != out.dtype:
         out = out.astype(datatype)
-    return keys, out, row
+    return words, out, row, index
 
 
 def _peek_first_line(reader, name):
@@ -331,24 +341,6 @@ def _peek_first_line(reader, name):
         pos = i + 1
 
 
-def _check_finite(vectors, words, name):
-    # Chunked so that a finite matrix costs one cheap pass and no big temporary.
-    step = max(1, (64 << 20) // max(1, vectors.shape[1] * 4))
-    for lo in range(0, vectors.shape[0], step):
-        block = vectors[lo:lo + step]
-        with np.errstate(invalid="ignore", over="ignore"):
-            row_sums = block.sum(axis=1)
-        if not np.isfinite(row_sums).all():
-            bad_rows = np.nonzero(~np.isfinite(block).all(axis=1))[0]
-            if len(bad_rows):
-                i = lo + int(bad_rows[0])
-                j = int(np.nonzero(~np.isfinite(vectors[i]))[0][0])
-                raise Word2VecFormatError(
-                    f"{name}: the vector of {words[i]!r} (vector {i + 1}) holds a non-finite value "
-                    f"({vectors[i, j]} at dimension {j}); pass allow_nonfinite=True to load it anyway"
-                )
-
-
 def load_word2vec_format(
     fname, fvocab=None, binary=False, encoding="utf-8", unicode_errors="strict", limit=None,
     datatype=np.float32, no_header=False, allow_nonfinite=False, cls=None,
@@ -361,10 +353,8 @@ def load_word2vec_format(
     if cls is None:
         from .keyedvectors import KeyedVectors as cls
     counts = read_vocab_counts(fvocab, unicode_errors, encoding) if fvocab is not None else None
-    keys, vectors, vocab_size = read_word2vec_format(
-        fname, binary=binary, limit=limit, unicode_errors=unicode_errors, encoding=encoding,
-        no_header=no_header, datatype=datatype, allow_nonfinite=allow_nonfinite,
-    )
+    keys, vectors, vocab_size, key_to_index = _read_word2vec(
+        fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite)
     if counts is None:
         count_arr = vocab_size - np.arange(len(keys), dtype=np.int64)
     else:
@@ -378,7 +368,7 @@ def load_word2vec_format(
                 count_arr[i] = c
         if missing:
             logger.warning("vocabulary file %s lacks %d of the %d words; their count is 0", fvocab, missing, len(keys))
-    return cls.from_arrays(keys, vectors, counts=count_arr, copy=False)
+    return cls.from_arrays(keys, vectors, counts=count_arr, copy=False, key_to_index=key_to_index)
 
 
 # ------------------------------------------------------------------------------------------------ writing

@@ -77,21 +77,26 @@ class KeyedVectors:
     # ---------------------------------------------------------------------------------------- construction
 
     @classmethod
-    def from_arrays(cls, keys, vectors, counts=None, copy=False):
+    def from_arrays(cls, keys, vectors, counts=None, copy=False, key_to_index=None):
         """Build from a list of keys and a (len(keys), D) array.
 
         With copy=False the array is kept by reference, so in-place updates to it (by the trainer) show
         through; call invalidate_norms() after such updates. `counts` fills the "count" attribute.
+        key_to_index: the {key: row} dict when the caller already has it (taken as is, saving a pass over
+        the keys); it must map keys[i] to i.
         """
         vectors = np.array(vectors, copy=True) if copy else np.asarray(vectors)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D, got shape {vectors.shape}")
-        keys = list(keys)
+        if not isinstance(keys, list) or copy:
+            keys = list(keys)
         if len(keys) != vectors.shape[0]:
             raise ValueError(f"{len(keys)} keys but {vectors.shape[0]} vectors")
         kv = cls(vectors.shape[1], 0, dtype=vectors.dtype)
         kv.index_to_key = keys
-        kv.key_to_index = {k: i for i, k in enumerate(keys)}
+        if key_to_index is None or len(key_to_index) != len(keys):
+            key_to_index = dict(zip(keys, range(len(keys))))
+        kv.key_to_index = key_to_index
         if len(kv.key_to_index) != len(keys):
             seen = set()
             dup = next(k for k in keys if k in seen or seen.add(k))
