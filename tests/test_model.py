@@ -14,7 +14,7 @@ MODES = {
     "sg-hs": dict(sg=1, hs=1, negative=0),
     "cbow-ns": dict(sg=0, hs=0, negative=5),
     "cbow-hs": dict(sg=0, hs=1, negative=0),
-    "cbow-sum-ns": dict(sg=0, hs=0, negative=5, cbow_mean=0, alpha=0.01),
+    "cbow-sum-ns": dict(sg=0, hs=0, negative=5, cbow_mean=0),
     "sg-hs+ns": dict(sg=1, hs=1, negative=5),
 }
 

@@ -218,7 +218,8 @@ class Word2Vec:
         self._set_wv(syn0)
 
     def _set_wv(self, syn0):
-        self.wv = KeyedVectors.from_arrays(self.vocabulary.index_to_key, syn0, counts=self.vocabulary.counts)
+        v = self.vocabulary
+        self.wv = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
 
     def _rebuild_tables(self):
         v = self.vocabulary
