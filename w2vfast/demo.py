@@ -21,8 +21,12 @@ COUNTRIES = [
     ("sweden", "stockholm", "swedish", "krona", "meatball"),
     ("china", "beijing", "mandarin", "yuan", "dumpling"),
 ]
-PEOPLE = [("king", "queen"), ("man", "woman"), ("boy", "girl"), ("prince", "princess"), ("father", "mother"),
-          ("son", "daughter"), ("brother", "sister"), ("husband", "wife"), ("uncle", "aunt"), ("actor", "actress")]
+# (male, female, words of the role's own world): pairs share their role's contexts, genders share pronouns.
+PEOPLE = [("king", "queen", "throne crown palace reign"), ("man", "woman", "street job office town"),
+          ("boy", "girl", "school toys playground lessons"), ("prince", "princess", "castle heir ball royal"),
+          ("father", "mother", "children home parents family"), ("son", "daughter", "parents born child young"),
+          ("brother", "sister", "sibling twin older younger"), ("husband", "wife", "wedding married spouse ring"),
+          ("uncle", "aunt", "nephew niece relatives visit"), ("actor", "actress", "film stage role theatre")]
 FILLER = "the a of and in to with at by from on was is very often".split()
 
 _COUNTRY_TEMPLATES = [
@@ -37,15 +41,13 @@ _COUNTRY_TEMPLATES = [
     "the {language} speaking citizens of {country} love {dish}",
 ]
 _PERSON_TEMPLATES = [
-    "the {m} said that he was tired and his {m2} agreed with him",
-    "the {f} said that she was tired and her {f2} agreed with her",
-    "he is a {m} and he lives with his family",
-    "she is a {f} and she lives with her family",
-    "the {m} and his {m2} went to {capital}",
-    "the {f} and her {f2} went to {capital}",
-    "a young {m} grew up to become a strong {m2}",
-    "a young {f} grew up to become a strong {f2}",
+    "the {p} said that {he} was tired and {his} {t1} agreed",
+    "{he} is a {p} and {he} thinks about the {t1} and the {t2}",
+    "the {p} went to {capital} for the {t1}",
+    "{his} {t1} made the {p} proud of {him}self",
+    "everyone knew the {p} by {his} {t2}",
 ]
+_PRONOUNS = [dict(he="he", his="his", him="him"), dict(he="she", his="her", him="her")]
 
 
 def planted_sentences(n_sentences=40000, seed=0):
@@ -59,8 +61,11 @@ def planted_sentences(n_sentences=40000, seed=0):
             text = template.format(country=country, capital=capital, language=language, currency=currency,
                                    dish=dish)
         else:
-            (m, f), (m2, f2) = rng.sample(PEOPLE, 2)
-            text = rng.choice(_PERSON_TEMPLATES).format(m=m, f=f, m2=m2, f2=f2, capital=capital)
+            male, female, topic = rng.choice(PEOPLE)
+            gender = rng.randrange(2)
+            t1, t2 = rng.sample(topic.split(), 2)
+            text = rng.choice(_PERSON_TEMPLATES).format(p=(male, female)[gender], t1=t1, t2=t2, capital=capital,
+                                                        **_PRONOUNS[gender])
         tokens = text.split()
         # A little noise so the task is not trivially separable.
         for _ in range(rng.randint(0, 3)):
