@@ -34,6 +34,9 @@ cdef struct Model:
     const uint8_t *codes
     const int32_t *points
     const int64_t *code_offset
+    # Optional (may be NULL): the alias table interleaved, entry i = (alias_index[i] << 32) | alias_threshold[i],
+    # so that a draw reads one cache line. KernelModel builds it; train_batch uses it when present.
+    const uint64_t *alias_packed
 
 cdef struct Worker:
     uint64_t rng            # per-thread random state; never zero (xorshift64*)
@@ -75,6 +78,7 @@ cdef class KernelWorker:
     cdef Worker w
     cdef KernelModel model
     cdef object _scratch
+    cdef bint _busy         # set while train_batch runs for this worker (refuses use from two threads)
 
 cdef class LearningRate:
     cdef Schedule s
