@@ -471,3 +471,70 @@ def test_check_corpus_file(tmp_path):
             C.check_corpus_file(packed)
     with pytest.raises(TypeError):
         C.check_corpus_file(3.5)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# train_file_range with the real kernels
+
+def _kernel_setup(keys, counts, seed=0, dim=16):
+    from w2vfast import _kernels as K
+    from w2vfast import reference as ref
+
+    rng = np.random.default_rng(seed)
+    V = len(keys)
+    syn0 = ((rng.random((V, dim)) - 0.5) / dim).astype(np.float32)
+    syn1neg = ((rng.random((V, dim)) - 0.5) / dim).astype(np.float32)
+    thr, alias = ref.alias_table(np.asarray(counts, dtype=np.float64) ** 0.75)
+    keep = np.full(V, 0xFFFFFFFF, dtype=np.uint32)
+    model = K.KernelModel(syn0, syn1neg, None, keep, thr, alias, None, None, None,
+                          sg=1, hs=0, negative=3, cbow_mean=1, window=3)
+    return K, model, syn0, syn1neg
+
+
+def test_train_file_range_two_ranges_in_threads(tmp_path):
+    import threading
+
+    data = zipf_text(40000, 200, 1500, seed=4)
+    path = write(tmp_path, "train.txt", data)
+    scan = C.scan_file(path)
+    keep = scan.counts >= 3                       # the rarer words stay out of the vocabulary
+    keys = [k for k, m in zip(scan.keys, keep) if m]
+    K, model, syn0, syn1neg = _kernel_setup(keys, scan.counts[keep])
+    before = syn0.copy()
+    table = C.TokenTable(keys)
+    lr = K.LearningRate(0.025, 0.0001, scan.total_words)
+    workers = [K.KernelWorker(model, seed=1, stream=i, max_sentence=10000) for i in range(2)]
+    ranges = C.file_ranges(path, 2)
+    results = [None, None]
+
+    def run(i):
+        results[i] = C.train_file_range(workers[i], table, lr, path, ranges[i][0], ranges[i][1], 10000, 1000)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    raw = sum(r[0] for r in results)
+    effective = sum(r[1] for r in results)
+    assert raw == scan.total_words == 40000
+    in_vocab = int(scan.counts[keep].sum())
+    assert effective == in_vocab                  # no subsampling: every in-vocabulary word is trained on
+    assert lr.done == raw                         # the schedule advanced by every raw word
+    assert np.isfinite(syn0).all() and np.isfinite(syn1neg).all()
+    changed = np.any(syn0 != before, axis=1)
+    assert changed.mean() > 0.9
+
+
+def test_train_file_range_checks_its_arguments(tmp_path):
+    path = write(tmp_path, "t.txt", b"a b c a b\n")
+    K, model, _, _ = _kernel_setup(["a", "b"], [2, 2])
+    lr = K.LearningRate(0.025, 0.0001, 5)
+    worker = K.KernelWorker(model, seed=1, stream=0, max_sentence=100)
+    with pytest.raises(ValueError, match="capacity"):
+        C.train_file_range(worker, C.TokenTable(["a", "b"]), lr, path, 0, 10, max_sentence_length=1000)
+    with pytest.raises(ValueError, match="rows"):
+        C.train_file_range(worker, C.TokenTable(["a", "b", "c"]), lr, path, 0, 10, 100)
+    with pytest.raises(FileNotFoundError):
+        C.train_file_range(worker, C.TokenTable(["a"]), lr, tmp_path / "missing", 0, 10, 100)
+    assert C.train_file_range(worker, C.TokenTable(["a", "b"]), lr, path, 0, 10, 100) == (5, 4)

@@ -722,8 +722,14 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     cdef bytes bpath = os.fsencode(path)
     cdef const char *cpath = bpath
     cdef int rc
-    with nogil:
-        rc = _run_range(&run, cpath, start, end)
+    if worker._busy:
+        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
+    worker._busy = True
+    try:
+        with nogil:
+            rc = _run_range(&run, cpath, start, end)
+    finally:
+        worker._busy = False
     if rc == ERR_IO:
         raise _io_error(run.err, path)
     if rc:
