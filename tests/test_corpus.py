@@ -435,6 +435,29 @@ def test_encode_sentences_accepts_iterables():
     assert ids.tolist() == [] and ends.tolist() == [] and raw == 0
 
 
+def test_encode_sentences_with_a_token_table(mixed_file):
+    """A TokenTable gives the same ids as the dict, for ASCII, non-ASCII, escaped and unencodable tokens."""
+    scanned = C.scan_file(mixed_file).keys
+    unencodable = ["\ud800", "x\udcff\ud801"]      # lone surrogates that no file token decodes to
+    vocab = scanned[::2] + unencodable
+    keys = scanned + unencodable + ["\ud802"]
+    rng = random.Random(5)
+    key_to_index = {k: i for i, k in enumerate(vocab)}
+    table = C.TokenTable(vocab)
+    sentences = [[rng.choice(keys) for _ in range(rng.randrange(0, 9))] for _ in range(300)]
+    # fresh str objects, as a generator that splits lines would make
+    sentences = [[t.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for t in s]
+                 for s in sentences]
+    for max_len in (1, 3, 10000):
+        want = C.encode_sentences(sentences, key_to_index, max_len)
+        got = C.encode_sentences(sentences, table, max_len)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        assert got[2] == want[2]
+    assert C.encode_sentences([["\ud800", "nope"]], table)[0].tolist() == [vocab.index("\ud800")]
+    with pytest.raises(TypeError, match="TokenTable"):
+        C.encode_sentences([["a"]], [("a", 0)])
+
+
 def test_encode_sentences_type_errors():
     vocab = {"a": 0}
     with pytest.raises(TypeError, match=r"split\(\)"):

@@ -73,6 +73,11 @@ cdef extern from "Python.h":
     Py_ssize_t PySequence_Fast_GET_SIZE(object o)
     PyObject **PySequence_Fast_ITEMS(object o)
     object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
+    bint PyUnicode_IS_COMPACT_ASCII(PyObject *o)
+    void *PyUnicode_DATA(PyObject *o)
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject *o)
+    const char *PyUnicode_AsUTF8AndSize(PyObject *o, Py_ssize_t *size)
+    void PyErr_Clear()
 
 
 cdef enum:
@@ -740,10 +745,25 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
 # ----------------------------------------------------------------------------------------------------------
 # the iterable path: lists of tokens -> packed ids
 
-def encode_sentences(sentences, dict key_to_index not None, int max_sentence_length=10000):
+cdef int64_t _str_value(TokenTable table, PyObject *tok) except -2:
+    """table's value for a str token, by the token's UTF-8/surrogateescape bytes, or -1."""
+    cdef const char *p
+    cdef Py_ssize_t n
+    if PyUnicode_IS_COMPACT_ASCII(tok):
+        # ASCII strings hold their bytes inline: no conversion, no allocation
+        return _table_value(&table.t, <const unsigned char *>PyUnicode_DATA(tok), PyUnicode_GET_LENGTH(tok))
+    p = PyUnicode_AsUTF8AndSize(tok, &n)   # cached inside the str object after the first call
+    if p != NULL:
+        return _table_value(&table.t, <const unsigned char *>p, n)
+    PyErr_Clear()                           # surrogates: escaped bytes, or a key no file can hold
+    return table.lookup(<object>tok)
+
+
+def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
     """Pack sentences (lists of str tokens) into ids for train_batch.
 
-    Out-of-vocabulary tokens are dropped; a sentence is cut every max_sentence_length tokens (counted
+    key_to_index: a dict from tokens to ids, or a TokenTable (faster: its C lookup skips Python's string
+    hashing and int objects). Out-of-vocabulary tokens are dropped; a sentence is cut every max_sentence_length tokens (counted
     before dropping, as the corpus_file reader does); sentences left empty are skipped.
 
     Returns (ids, sentence_ends, raw_words): int32 ids, int32 end offsets of each sentence in ids, and the
@@ -751,6 +771,14 @@ def encode_sentences(sentences, dict key_to_index not None, int max_sentence_len
     """
     if max_sentence_length < 1:
         raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+    cdef TokenTable table = None
+    cdef dict mapping = None
+    if isinstance(key_to_index, TokenTable):
+        table = key_to_index
+    elif isinstance(key_to_index, dict):
+        mapping = key_to_index
+    else:
+        raise TypeError(f"key_to_index must be a dict or a TokenTable, got {type(key_to_index).__name__}")
     if not isinstance(sentences, (list, tuple)):
         sentences = list(sentences)
     cdef Py_ssize_t n_sentences = len(sentences), s, i, size, total = 0, pieces = 0
@@ -791,13 +819,19 @@ def encode_sentences(sentences, dict key_to_index not None, int max_sentence_len
                 tok_prefetch(items[i + PREFETCH_AHEAD])
             if not PyUnicode_Check(tok):
                 raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
-            val = PyDict_GetItemWithError(key_to_index, tok)
-            if val != NULL:
-                idx = PyLong_AsLong(val)
-                if idx < 0 or idx > 0x7FFFFFFF:
-                    raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
-                idv[n_ids] = <int32_t>idx
-                n_ids += 1
+            if table is not None:
+                idx = _str_value(table, tok)
+                if idx >= 0:
+                    idv[n_ids] = <int32_t>idx
+                    n_ids += 1
+            else:
+                val = PyDict_GetItemWithError(mapping, tok)
+                if val != NULL:
+                    idx = PyLong_AsLong(val)
+                    if idx < 0 or idx > 0x7FFFFFFF:
+                        raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
+                    idv[n_ids] = <int32_t>idx
+                    n_ids += 1
             in_piece += 1
             if in_piece == max_sentence_length:
                 if n_ids > piece_start:
