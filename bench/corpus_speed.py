@@ -91,34 +91,37 @@ def main():
     print(f"LineSentence: {t_read:.3f} s  ({n / t_read / 1e6:.1f} M words/s)")
     held = list(batches(corpus))
 
-    def encode_all():
-        total = 0
-        for b in held:
-            total += C.encode_sentences(b, key_to_index)[2]
-        return total
+    for label, mapping in (("dict", key_to_index), ("TokenTable", table)):
+        def encode_all():
+            total = 0
+            for b in held:
+                total += C.encode_sentences(b, mapping)[2]
+            return total
 
-    t_enc, n = best_of(args.repeat, encode_all)
-    print(f"encode_sentences (batches of ~10k words): {t_enc:.3f} s  ({n / t_enc / 1e6:.1f} M words/s)")
+        t_enc, n = best_of(args.repeat, encode_all)
+        print(f"encode_sentences with a {label} (batches of ~10k words): {t_enc:.3f} s  "
+              f"({n / t_enc / 1e6:.1f} M words/s)")
 
-    def read_and_encode():
-        total = 0
-        for b in batches(corpus):
-            total += C.encode_sentences(b, key_to_index)[2]
-        return total
+        def read_and_encode():
+            total = 0
+            for b in batches(corpus):
+                total += C.encode_sentences(b, mapping)[2]
+            return total
 
-    t_both, n = best_of(args.repeat, read_and_encode)
-    print(f"LineSentence + encode_sentences: {t_both:.3f} s  ({n / t_both / 1e6:.1f} M words/s)")
+        t_both, n = best_of(args.repeat, read_and_encode)
+        print(f"  LineSentence + encode_sentences: {t_both:.3f} s  ({n / t_both / 1e6:.1f} M words/s)")
 
-    def split_and_encode():
-        total = 0
-        with open(path, "rb") as f:
-            gen = (line.decode("utf-8", "surrogateescape").split() for line in f)
-            for b in batches(gen):
-                total += C.encode_sentences(b, key_to_index)[2]
-        return total
+        def split_and_encode():
+            total = 0
+            with open(path, "rb") as f:
+                gen = (line.decode("utf-8", "surrogateescape").split() for line in f)
+                for b in batches(gen):
+                    total += C.encode_sentences(b, mapping)[2]
+            return total
 
-    t_gen, n = best_of(args.repeat, split_and_encode)
-    print(f"plain generator (line.split()) + encode_sentences: {t_gen:.3f} s  ({n / t_gen / 1e6:.1f} M words/s)")
+        t_gen, n = best_of(args.repeat, split_and_encode)
+        print(f"  plain generator (line.split()) + encode_sentences: {t_gen:.3f} s  "
+              f"({n / t_gen / 1e6:.1f} M words/s)")
 
 if __name__ == "__main__":
     main()

@@ -814,8 +814,8 @@ def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
         in_piece = 0
         for i in range(size):
             tok = items[i]
-            # the token objects are scattered in memory (a reader hands out the same str for every
-            # occurrence of a word): fetch a few ahead so that their cache misses overlap
+            # token objects can lie anywhere in memory (a corpus held in a list, repeated words sharing one
+            # str): fetch a few ahead so that their cache misses overlap
             if i + PREFETCH_AHEAD < size:
                 tok_prefetch(items[i + PREFETCH_AHEAD])
             if not PyUnicode_Check(tok):
