@@ -290,6 +290,10 @@ def test_token_table_errors():
     with pytest.raises(TypeError):
         C.TokenTable(["a"]).lookup(3)
     assert len(C.TokenTable([])) == 0 and C.TokenTable([]).lookup("a") == -1
+    table = C.TokenTable(["a"])
+    with pytest.raises(RuntimeError, match="rebuilt"):
+        table.__init__(["b"])
+    assert table.lookup("a") == 0
 
 
 def test_token_table_lone_surrogate_key(tmp_path):

@@ -33,6 +33,7 @@ cdef extern from "_tokens.h" nogil:
     ctypedef struct tok_table:
         int64_t n
         tok_entry *entries
+        uint32_t *slots
     ctypedef struct tok_lines:
         int64_t words
         int64_t line
@@ -422,10 +423,10 @@ cdef class TokenTable:
         cdef bytes b
         cdef int64_t at, pos
         cdef uint64_t h
+        if self.t.slots != NULL:
+            # other threads may be reading the table without the GIL: it never changes once built
+            raise RuntimeError("a TokenTable cannot be rebuilt; make a new one")
         keys = list(keys)
-        tok_table_free(&self.t)
-        self._unencodable = {}
-        self._size = 0
         if tok_table_init(&self.t, len(keys)) < 0:
             raise MemoryError()
         for pos, key in enumerate(keys):
