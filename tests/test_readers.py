@@ -90,6 +90,8 @@ def test_line_sentence_file_objects(data_file):
     with open(data_file, "r", encoding="utf-8", errors="surrogateescape", newline="") as f:
         assert list(LineSentence(f)) == ref_lines(DATA)
     assert list(LineSentence(io.BytesIO(DATA), limit=2)) == ref_lines(DATA, limit=2)
+    # text that merely starts like a bz2 header is text
+    assert list(LineSentence(io.BytesIO(b"BZh is not bz2\n"))) == [["BZh", "is", "not", "bz2"]]
 
 
 @pytest.mark.parametrize("suffix,compress", COMPRESSORS)

@@ -45,9 +45,13 @@ def _open_path(path):
 
 
 def _magic_kind(head):
-    for magic, kind in ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz")):
-        if head.startswith(magic):
-            return kind
+    """gzip, bz2 or xz from a stream's first bytes (as detect_compression does for files), else None."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and len(head) > 3 and 0x31 <= head[3] <= 0x39:
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
     return None
 
 
