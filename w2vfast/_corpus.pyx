@@ -198,9 +198,6 @@ cdef object _table_error(int rc, path):
     return ValueError(f"more than 2**31 - 1 distinct tokens in {_fspath(path)!r}")
 
 
-cdef inline object _decode_key(const unsigned char *p, int64_t n):
-    return PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
-
 
 # ----------------------------------------------------------------------------------------------------------
 # vocabulary scan
@@ -262,7 +259,7 @@ cdef class _Counter:
         cdef int64_t i
         keys = [None] * t.n
         for i in range(t.n):
-            keys[i] = _decode_key(tok_key(t, &t.entries[i]), t.entries[i].len)
+            keys[i] = _decode_bytes(tok_key(t, &t.entries[i]), t.entries[i].len)
         counts = np.empty(t.n, dtype=np.int64)
         cdef int64_t[::1] cv = counts
         for i in range(t.n):
@@ -850,6 +847,15 @@ def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
 
 # ----------------------------------------------------------------------------------------------------------
 # the readers' tokenizer
+
+cdef object _decode_bytes(const unsigned char *p, Py_ssize_t n):
+    """_decode_token for bytes not yet known to be ASCII."""
+    cdef Py_ssize_t i
+    cdef unsigned char high = 0
+    for i in range(n):
+        high |= p[i]
+    return _decode_token(p, n, high < 128)
+
 
 cdef inline object _decode_token(const unsigned char *p, Py_ssize_t n, bint ascii):
     """The str of token bytes: ASCII tokens (most) are copied straight into a new string, skipping the
