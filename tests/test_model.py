@@ -94,7 +94,7 @@ def test_results_do_not_depend_on_pythonhashseed(tmp_path):
     for hashseed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hashseed}
         outs.append(subprocess.run([sys.executable, "-c", script, here], env=env, capture_output=True, text=True,
-                                   check=True).stdout)
+                                   check=True, cwd=tmp_path).stdout)
     assert outs[0] == outs[1]
 
 
