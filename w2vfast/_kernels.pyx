@@ -28,7 +28,6 @@ cdef extern from "_vecmath.h" nogil:
     int64_t w2v_atomic_add_i64(int64_t *p, int64_t v)
     int64_t w2v_atomic_load_i64(int64_t *p)
     void w2v_atomic_store_i64(int64_t *p, int64_t v)
-    float w2v_dot(int n, const float *a, const float *b)
     void w2v_axpy(int n, float a, const float *x, float *y)
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
@@ -514,8 +513,8 @@ cdef class KernelModel:
             raise ValueError(f"negative must be >= 0, got {negative}")
         if not hs and negative == 0:
             raise ValueError("at least one of hs and negative must be on (hs=1 or negative > 0)")
-        if window < 1:
-            raise ValueError(f"window must be >= 1, got {window}")
+        if window < 1 or window > 0x3FFFFFFF:
+            raise ValueError(f"window must be >= 1 (and below 2**30), got {window}")
         if cbow_mean not in (0, 1):
             raise ValueError(f"cbow_mean must be 0 or 1, got {cbow_mean}")
         _check_array("syn0", syn0, np.float32, 2, True)
@@ -672,6 +671,8 @@ cdef class KernelWorker:
     def train(self, ids, sentence_ends, LearningRate lr not None, long long raw_words):
         """Train on the sentences packed in ids with the schedule's current alpha, then advance the schedule
         by raw_words. Returns the number of words kept after subsampling."""
+        if raw_words < 0:
+            raise ValueError(f"raw_words must be >= 0, got {raw_words}")
         return _worker_run(self, ids, sentence_ends, 0.0, &lr.s, raw_words)
 
     def train_alpha(self, ids, sentence_ends, double alpha):
