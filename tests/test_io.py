@@ -323,6 +323,7 @@ def test_truncated_gzip_stream(tmp_path):
     (b"1 2 3\n", "invalid header"),
     (b"-1 5\n", "invalid header"),
     (b"3 0\n", "vector size 0"),
+    (b"1 4000000000\nword 1 2\n", "vector size 4000000000"),
     (b"\x00\x01\x02" * 2000, "invalid header"),
 ])
 def test_bad_headers(tmp_path, content, pattern):
