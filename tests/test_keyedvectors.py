@@ -270,6 +270,7 @@ def gensim():
     return pytest.importorskip("gensim")
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # gensim's most_similar_cosmul calls init_sims
 def test_queries_match_gensim(gensim):
     ours = random_kv()
     theirs = ours.to_gensim()
