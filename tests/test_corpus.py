@@ -133,6 +133,41 @@ def test_scan_empty_and_whitespace_only(tmp_path):
         assert result.total_words == 0 and result.total_sentences == 0
 
 
+def random_bytes_text(rng, n_tokens):
+    """Tokens of 1..80 bytes (crossing 16-byte key and 64-byte block sizes) from a small alphabet with
+    multi-byte and invalid UTF-8, separated by runs of every kind of whitespace."""
+    alphabet = [b"a", b"b", b"\x00", b"\xc3\xa9", b"\xe4\xb8\x96", b"\xf0\x9f\x98\x80", b"\xff"]
+    seps = [b" ", b"\n", b"\t", b"\r\n", b"  ", b"\x0b", b"\x0c", b"\n\n", b" " * 70]
+    out = [rng.choice([b"", b"\n", b"  "])]
+    for _ in range(n_tokens):
+        size = rng.choice([1, 2, 3, 7, 8, 9, 15, 16, 17, 30, 63, 64, 65, 80])
+        tok = b"".join(rng.choice(alphabet[:2]) if rng.random() < 0.7 else rng.choice(alphabet)
+                       for _ in range(size))[:size]
+        out.append(tok)
+        out.append(rng.choice(seps))
+    if rng.random() < 0.5:
+        out.pop()   # no trailing whitespace
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_scan_random_layouts(tmp_path, monkeypatch, seed):
+    rng = random.Random(seed)
+    data = random_bytes_text(rng, rng.choice([1, 5, 50, 400]))
+    path = write(tmp_path, "r.txt", data)
+    for max_len in (2, 10000):
+        assert_scan_equals_ref(C.scan_file(path, max_sentence_length=max_len), data, max_sentence_length=max_len)
+    # the same bytes compressed, fed to the counter in chunks of odd sizes
+    packed = tmp_path / "r.gz"
+    packed.write_bytes(gzip.compress(data))
+    for chunk in (1, 5, 63, 64, 65):
+        monkeypatch.setattr(C, "_STREAM_CHUNK", chunk)
+        assert_scan_equals_ref(C.scan_file(packed, max_sentence_length=3), data, max_sentence_length=3)
+    table = C.TokenTable(C.scan_file(path).keys)
+    assert [table.lookup(t) for t in ref_tokens(data)] == [C.scan_file(path).keys.index(t)
+                                                            for t in ref_tokens(data)]
+
+
 @pytest.mark.parametrize("workers", [2, 3, 5])
 def test_scan_workers_equal_one_worker(tmp_path, monkeypatch, workers):
     monkeypatch.setattr(C, "_MIN_BYTES_PER_WORKER", 1)   # let tiny files use every thread
@@ -400,6 +435,29 @@ def test_encode_sentences_accepts_iterables():
     assert ids.tolist() == [] and ends.tolist() == [] and raw == 0
 
 
+def test_encode_sentences_with_a_token_table(mixed_file):
+    """A TokenTable gives the same ids as the dict, for ASCII, non-ASCII, escaped and unencodable tokens."""
+    scanned = C.scan_file(mixed_file).keys
+    unencodable = ["\ud800", "x\udcff\ud801"]      # lone surrogates that no file token decodes to
+    vocab = scanned[::2] + unencodable
+    keys = scanned + unencodable + ["\ud802"]
+    rng = random.Random(5)
+    key_to_index = {k: i for i, k in enumerate(vocab)}
+    table = C.TokenTable(vocab)
+    sentences = [[rng.choice(keys) for _ in range(rng.randrange(0, 9))] for _ in range(300)]
+    # fresh str objects, as a generator that splits lines would make
+    sentences = [[t.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass") for t in s]
+                 for s in sentences]
+    for max_len in (1, 3, 10000):
+        want = C.encode_sentences(sentences, key_to_index, max_len)
+        got = C.encode_sentences(sentences, table, max_len)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        assert got[2] == want[2]
+    assert C.encode_sentences([["\ud800", "nope"]], table)[0].tolist() == [vocab.index("\ud800")]
+    with pytest.raises(TypeError, match="TokenTable"):
+        C.encode_sentences([["a"]], [("a", 0)])
+
+
 def test_encode_sentences_type_errors():
     vocab = {"a": 0}
     with pytest.raises(TypeError, match=r"split\(\)"):
@@ -436,3 +494,70 @@ def test_check_corpus_file(tmp_path):
             C.check_corpus_file(packed)
     with pytest.raises(TypeError):
         C.check_corpus_file(3.5)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# train_file_range with the real kernels
+
+def _kernel_setup(keys, counts, seed=0, dim=16):
+    from w2vfast import _kernels as K
+    from w2vfast import reference as ref
+
+    rng = np.random.default_rng(seed)
+    V = len(keys)
+    syn0 = ((rng.random((V, dim)) - 0.5) / dim).astype(np.float32)
+    syn1neg = ((rng.random((V, dim)) - 0.5) / dim).astype(np.float32)
+    thr, alias = ref.alias_table(np.asarray(counts, dtype=np.float64) ** 0.75)
+    keep = np.full(V, 0xFFFFFFFF, dtype=np.uint32)
+    model = K.KernelModel(syn0, syn1neg, None, keep, thr, alias, None, None, None,
+                          sg=1, hs=0, negative=3, cbow_mean=1, window=3)
+    return K, model, syn0, syn1neg
+
+
+def test_train_file_range_two_ranges_in_threads(tmp_path):
+    import threading
+
+    data = zipf_text(40000, 200, 1500, seed=4)
+    path = write(tmp_path, "train.txt", data)
+    scan = C.scan_file(path)
+    keep = scan.counts >= 3                       # the rarer words stay out of the vocabulary
+    keys = [k for k, m in zip(scan.keys, keep) if m]
+    K, model, syn0, syn1neg = _kernel_setup(keys, scan.counts[keep])
+    before = syn0.copy()
+    table = C.TokenTable(keys)
+    lr = K.LearningRate(0.025, 0.0001, scan.total_words)
+    workers = [K.KernelWorker(model, seed=1, stream=i, max_sentence=10000) for i in range(2)]
+    ranges = C.file_ranges(path, 2)
+    results = [None, None]
+
+    def run(i):
+        results[i] = C.train_file_range(workers[i], table, lr, path, ranges[i][0], ranges[i][1], 10000, 1000)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    raw = sum(r[0] for r in results)
+    effective = sum(r[1] for r in results)
+    assert raw == scan.total_words == 40000
+    in_vocab = int(scan.counts[keep].sum())
+    assert effective == in_vocab                  # no subsampling: every in-vocabulary word is trained on
+    assert lr.done == raw                         # the schedule advanced by every raw word
+    assert np.isfinite(syn0).all() and np.isfinite(syn1neg).all()
+    changed = np.any(syn0 != before, axis=1)
+    assert changed.mean() > 0.9
+
+
+def test_train_file_range_checks_its_arguments(tmp_path):
+    path = write(tmp_path, "t.txt", b"a b c a b\n")
+    K, model, _, _ = _kernel_setup(["a", "b"], [2, 2])
+    lr = K.LearningRate(0.025, 0.0001, 5)
+    worker = K.KernelWorker(model, seed=1, stream=0, max_sentence=100)
+    with pytest.raises(ValueError, match="capacity"):
+        C.train_file_range(worker, C.TokenTable(["a", "b"]), lr, path, 0, 10, max_sentence_length=1000)
+    with pytest.raises(ValueError, match="rows"):
+        C.train_file_range(worker, C.TokenTable(["a", "b", "c"]), lr, path, 0, 10, 100)
+    with pytest.raises(FileNotFoundError):
+        C.train_file_range(worker, C.TokenTable(["a"]), lr, tmp_path / "missing", 0, 10, 100)
+    assert C.train_file_range(worker, C.TokenTable(["a", "b"]), lr, path, 0, 10, 100) == (5, 4)

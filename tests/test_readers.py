@@ -272,13 +272,10 @@ def test_readers_export():
     assert set(readers.__all__) == {"LineSentence", "Text8Corpus", "PathLineSentences"}
 
 
-def test_many_distinct_tokens(tmp_path):
-    # more distinct tokens than the splitter keeps decoded: the rest are decoded on every occurrence
-    n = 300_000
-    data = ("\n".join(f"t{i} t{i % 7} é{i}" for i in range(n)) + "\n").encode()
-    path = tmp_path / "many.txt"
-    path.write_bytes(data)
-    got = list(LineSentence(path))
-    assert len(got) == n
-    assert got[0] == ["t0", "t0", "é0"] and got[-1] == [f"t{n - 1}", f"t{(n - 1) % 7}", f"é{n - 1}"]
+@pytest.mark.parametrize("max_cached", [0, 1, 5, 1000])
+def test_splitter_decoded_token_cache(max_cached):
+    # more distinct tokens than the splitter keeps decoded: the rest are decoded at every occurrence
+    data = ("\n".join(f"t{i} t{i % 7} é{i}" for i in range(300)) + "\n").encode()
+    s = C.SentenceSplitter(10000, None, True, max_cached)
+    got = s.feed(data) + s.finish()
     assert got == ref_lines(data)

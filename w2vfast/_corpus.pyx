@@ -57,10 +57,11 @@ cdef extern from "_tokens.h" nogil:
     int64_t tok_table_find(const tok_table *t, const unsigned char *p, size_t n, uint64_t h)
     int64_t tok_table_insert(tok_table *t, const unsigned char *p, size_t n, uint64_t h)
     int tok_table_merge(tok_table *dst, const tok_table *src)
-    int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n)
+    int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n, size_t readable)
     void tok_reader_close(tok_reader *r)
     int tok_reader_open(tok_reader *r, const char *path, int64_t start, int64_t end, size_t bufsize)
     int tok_reader_chunk(tok_reader *r, const unsigned char **p, size_t *n)
+    size_t tok_reader_readable(const tok_reader *r, const unsigned char *p)
 
 
 cdef extern from "Python.h":
@@ -72,6 +73,11 @@ cdef extern from "Python.h":
     Py_ssize_t PySequence_Fast_GET_SIZE(object o)
     PyObject **PySequence_Fast_ITEMS(object o)
     object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
+    bint PyUnicode_IS_COMPACT_ASCII(PyObject *o)
+    void *PyUnicode_DATA(PyObject *o)
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject *o)
+    const char *PyUnicode_AsUTF8AndSize(PyObject *o, Py_ssize_t *size)
+    void PyErr_Clear()
 
 
 cdef enum:
@@ -233,7 +239,7 @@ cdef class _Counter:
             while used > 0 and not tok_is_ws(p[used - 1]):
                 used -= 1
         with nogil:
-            rc = tok_counter_buffer(&self.c, p, used)
+            rc = tok_counter_buffer(&self.c, p, used, n)
         if rc:
             raise _table_error(rc, path)
         return used
@@ -274,7 +280,7 @@ cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t e
     while True:
         ev = tok_reader_chunk(&r, &p, &n)
         if ev == 1:
-            rc = tok_counter_buffer(c, p, n)
+            rc = tok_counter_buffer(c, p, n, tok_reader_readable(&r, p))
             if rc:
                 break
         elif ev == 0:
@@ -721,8 +727,14 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     cdef bytes bpath = os.fsencode(path)
     cdef const char *cpath = bpath
     cdef int rc
-    with nogil:
-        rc = _run_range(&run, cpath, start, end)
+    if worker._busy:
+        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
+    worker._busy = True
+    try:
+        with nogil:
+            rc = _run_range(&run, cpath, start, end)
+    finally:
+        worker._busy = False
     if rc == ERR_IO:
         raise _io_error(run.err, path)
     if rc:
@@ -733,10 +745,25 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
 # ----------------------------------------------------------------------------------------------------------
 # the iterable path: lists of tokens -> packed ids
 
-def encode_sentences(sentences, dict key_to_index not None, int max_sentence_length=10000):
+cdef int64_t _str_value(TokenTable table, PyObject *tok) except -2:
+    """table's value for a str token, by the token's UTF-8/surrogateescape bytes, or -1."""
+    cdef const char *p
+    cdef Py_ssize_t n
+    if PyUnicode_IS_COMPACT_ASCII(tok):
+        # ASCII strings hold their bytes inline: no conversion, no allocation
+        return _table_value(&table.t, <const unsigned char *>PyUnicode_DATA(tok), PyUnicode_GET_LENGTH(tok))
+    p = PyUnicode_AsUTF8AndSize(tok, &n)   # cached inside the str object after the first call
+    if p != NULL:
+        return _table_value(&table.t, <const unsigned char *>p, n)
+    PyErr_Clear()                           # surrogates: escaped bytes, or a key no file can hold
+    return table.lookup(<object>tok)
+
+
+def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
     """Pack sentences (lists of str tokens) into ids for train_batch.
 
-    Out-of-vocabulary tokens are dropped; a sentence is cut every max_sentence_length tokens (counted
+    key_to_index: a dict from tokens to ids, or a TokenTable (faster: its C lookup skips Python's string
+    hashing and int objects). Out-of-vocabulary tokens are dropped; a sentence is cut every max_sentence_length tokens (counted
     before dropping, as the corpus_file reader does); sentences left empty are skipped.
 
     Returns (ids, sentence_ends, raw_words): int32 ids, int32 end offsets of each sentence in ids, and the
@@ -744,6 +771,14 @@ def encode_sentences(sentences, dict key_to_index not None, int max_sentence_len
     """
     if max_sentence_length < 1:
         raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+    cdef TokenTable table = None
+    cdef dict mapping = None
+    if isinstance(key_to_index, TokenTable):
+        table = key_to_index
+    elif isinstance(key_to_index, dict):
+        mapping = key_to_index
+    else:
+        raise TypeError(f"key_to_index must be a dict or a TokenTable, got {type(key_to_index).__name__}")
     if not isinstance(sentences, (list, tuple)):
         sentences = list(sentences)
     cdef Py_ssize_t n_sentences = len(sentences), s, i, size, total = 0, pieces = 0
@@ -784,13 +819,19 @@ def encode_sentences(sentences, dict key_to_index not None, int max_sentence_len
                 tok_prefetch(items[i + PREFETCH_AHEAD])
             if not PyUnicode_Check(tok):
                 raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
-            val = PyDict_GetItemWithError(key_to_index, tok)
-            if val != NULL:
-                idx = PyLong_AsLong(val)
-                if idx < 0 or idx > 0x7FFFFFFF:
-                    raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
-                idv[n_ids] = <int32_t>idx
-                n_ids += 1
+            if table is not None:
+                idx = _str_value(table, tok)
+                if idx >= 0:
+                    idv[n_ids] = <int32_t>idx
+                    n_ids += 1
+            else:
+                val = PyDict_GetItemWithError(mapping, tok)
+                if val != NULL:
+                    idx = PyLong_AsLong(val)
+                    if idx < 0 or idx > 0x7FFFFFFF:
+                        raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
+                    idv[n_ids] = <int32_t>idx
+                    n_ids += 1
             in_piece += 1
             if in_piece == max_sentence_length:
                 if n_ids > piece_start:
@@ -814,7 +855,8 @@ cdef class SentenceSplitter:
     by_lines=True: a sentence is a line (ending at b"\\n"), cut every max_sentence_length tokens, and
     empty lines give nothing; after max_lines lines (None: no limit) it is done. by_lines=False: newlines
     are ordinary whitespace and sentences are consecutive runs of max_sentence_length tokens. Only the
-    current sentence and a token cut by a chunk end are held between chunks.
+    current sentence and a token cut by a chunk end are held between chunks. The first max_cached distinct
+    tokens are kept decoded and handed out as the same str objects.
     """
     cdef list current
     cdef bytearray pending
@@ -827,6 +869,7 @@ cdef class SentenceSplitter:
     # come early), so memory stays bounded.
     cdef tok_table seen
     cdef list seen_str
+    cdef Py_ssize_t max_seen
 
     def __cinit__(self):
         if tok_table_init(&self.seen, 1024) < 0:
@@ -836,7 +879,9 @@ cdef class SentenceSplitter:
     def __dealloc__(self):
         tok_table_free(&self.seen)
 
-    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True):
+    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True,
+                 Py_ssize_t max_cached=SEEN_TOKENS):
+        self.max_seen = max_cached
         if max_sentence_length < 1:
             raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
         self.max_len = max_sentence_length
@@ -855,7 +900,7 @@ cdef class SentenceSplitter:
             tok = self.seen_str[at]
         else:
             tok = PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
-            if self.seen.n < SEEN_TOKENS and tok_table_insert(&self.seen, p, n, h) >= 0:
+            if self.seen.n < self.max_seen and tok_table_insert(&self.seen, p, n, h) >= 0:
                 self.seen_str.append(tok)
         self.current.append(tok)
         if len(self.current) >= self.max_len:

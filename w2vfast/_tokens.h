@@ -28,10 +28,46 @@
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
 #define TOK_SSE2 1
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
 #endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TOK_PREFETCH(p) __builtin_prefetch(p)
+#elif defined(TOK_SSE2)
+#define TOK_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#else
+#define TOK_PREFETCH(p) ((void)0)
 #endif
+
+/* Masked 8-byte loads past a token's end need little-endian order; SSE2 machines are all little-endian. */
+#if defined(TOK_SSE2) && (defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86))
+#define TOK_BLOCKS 1
+#endif
+
+static inline unsigned tok_ctz64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned n = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+static inline unsigned tok_popcount64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+#endif
+}
 
 /* space, or \t \n \v \f \r (9..13) */
 static inline int tok_is_ws(unsigned char c)
@@ -52,13 +88,7 @@ static inline size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
         __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, nine), flip), limit);
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, space)));
         if (m) {
-#if defined(_MSC_VER) && !defined(__clang__)
-            unsigned long k;
-            _BitScanForward(&k, m);
-            return i + k;
-#else
-            return i + (size_t)__builtin_ctz(m);
-#endif
+            return i + tok_ctz64(m);
         }
         i += 16;
     }
@@ -69,54 +99,79 @@ static inline size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------------------------
- * Hashing: 8 bytes at a time with a multiply-xorshift mix; the length seeds the state so that keys that
- * differ only by trailing NUL bytes hash apart.
+ * Hashing. A token of up to 16 bytes (nearly all of them) is two zero-padded words v0, v1; both its hash
+ * and its comparison with a stored key work on those words. Longer tokens go 8 bytes at a time. The length
+ * is mixed in so that keys differing only by trailing NUL bytes hash apart.
  */
-static inline uint64_t tok_hash(const unsigned char *p, size_t n)
+#define TOK_INLINE 16
+
+/* v0, v1 = p[0 .. n) zero padded to 16 bytes (n <= 16), reading only those n bytes */
+static inline void tok_load_short(const unsigned char *p, size_t n, uint64_t *v0, uint64_t *v1)
 {
-    uint64_t h = 0x243F6A8885A308D3ULL ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
-    uint64_t v;
+    uint64_t a = 0, b = 0;
     if (n > 8) {
-        /* whole words, then the last 8 bytes (overlapping the previous word when n is not a multiple of 8) */
-        const unsigned char *last = p + n - 8;
-        while (p < last) {
-            memcpy(&v, p, 8);
-            h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
-            h ^= h >> 31;
-            p += 8;
-        }
-        memcpy(&v, last, 8);
-    } else if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
-        v = (uint64_t)lo | ((uint64_t)hi << 32);
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, n - 8);
     } else if (n) {
-        v = (uint64_t)p[0] | ((uint64_t)p[n >> 1] << 8) | ((uint64_t)p[n - 1] << 16);
-    } else {
-        v = 0;
+        memcpy(&a, p, n);
     }
-    h = (h ^ v) * 0x94D049BB133111EBULL;
+    *v0 = a;
+    *v1 = b;
+}
+
+static inline uint64_t tok_mix(uint64_t h)
+{
     h ^= h >> 29;
-    h *= 0xD6E8FEB86659FD93ULL;
+    h *= 0x94D049BB133111EBULL;
     h ^= h >> 32;
     return h;
+}
+
+static inline uint64_t tok_hash_words(uint64_t v0, uint64_t v1, uint64_t n)
+{
+    uint64_t h = (v0 ^ 0x243F6A8885A308D3ULL) * 0x9E3779B97F4A7C15ULL;
+    h ^= (v1 ^ (n * 0xD6E8FEB86659FD93ULL)) * 0xBF58476D1CE4E5B9ULL;
+    return tok_mix(h);
+}
+
+static inline uint64_t tok_hash_long(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0x243F6A8885A308D3ULL ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+    const unsigned char *last = p + n - 8;
+    uint64_t v;
+    /* whole words, then the last 8 bytes (overlapping the previous word when n is not a multiple of 8) */
+    while (p < last) {
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+        p += 8;
+    }
+    memcpy(&v, last, 8);
+    return tok_mix((h ^ v) * 0x9E3779B97F4A7C15ULL);
+}
+
+static inline uint64_t tok_hash(const unsigned char *p, size_t n)
+{
+    uint64_t v0, v1;
+    if (n > TOK_INLINE)
+        return tok_hash_long(p, n);
+    tok_load_short(p, n, &v0, &v1);
+    return tok_hash_words(v0, v1, n);
 }
 
 /* ------------------------------------------------------------------------------------------------------
  * Open-addressing table (linear probing, power-of-two capacity, at most half full). A slot holds id + 1, or
  * 0 when empty. Ids are dense and in insertion order, which also packs the entries of frequent words (seen
- * early) together. An entry is everything a lookup needs in 32 bytes: keys of up to 16 bytes (nearly every
- * word) sit inside it, longer ones back to back in one arena.
+ * early) together. An entry is everything a lookup needs in 32 bytes: keys of up to 16 bytes sit inside it
+ * (zero padded), longer ones back to back in one arena.
  */
-#define TOK_INLINE 16
-
 typedef struct {
     int64_t val;            /* the count, or the value a lookup table returns */
     uint32_t len;
     uint32_t hash;          /* low 32 bits of the hash: all a slot index ever uses (at most 2**32 slots) */
     union {
         unsigned char bytes[TOK_INLINE];
+        uint64_t w[2];
         int64_t off;        /* arena offset of a longer key */
     } key;
 } tok_entry;
@@ -137,30 +192,6 @@ typedef struct {
 static inline const unsigned char *tok_key(const tok_table *t, const tok_entry *e)
 {
     return e->len <= TOK_INLINE ? e->key.bytes : t->arena + e->key.off;
-}
-
-/* a[0 .. n) == b[0 .. n) for n <= 16, with fixed-size loads that stay inside both ranges */
-static inline int tok_eq_short(const unsigned char *a, const unsigned char *b, size_t n)
-{
-    if (n >= 8) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n)
-        return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
-    return 1;
 }
 
 static void tok_table_free(tok_table *t)
@@ -193,8 +224,8 @@ static int tok_table_init(tok_table *t, int64_t expected_keys)
     return 0;
 }
 
-/* Id of the key p[0 .. n) with hash h, or -1. Only the low 32 bits of h matter. */
-static inline int64_t tok_table_find(const tok_table *t, const unsigned char *p, size_t n, uint64_t h)
+/* Id of the key of n <= 16 bytes held in v0, v1 (zero padded), with hash h; or -1. */
+static inline int64_t tok_table_find_short(const tok_table *t, uint64_t v0, uint64_t v1, size_t n, uint64_t h)
 {
     uint64_t i = h & t->mask;
     for (;;) {
@@ -203,16 +234,36 @@ static inline int64_t tok_table_find(const tok_table *t, const unsigned char *p,
         if (!s)
             return -1;
         e = t->entries + (s - 1);
-        if (e->hash == (uint32_t)h && e->len == n) {
-            if (n <= TOK_INLINE) {
-                if (tok_eq_short(e->key.bytes, p, n))
-                    return (int64_t)s - 1;
-            } else if (memcmp(t->arena + e->key.off, p, n) == 0) {
-                return (int64_t)s - 1;
-            }
-        }
+        if (e->key.w[0] == v0 && e->key.w[1] == v1 && e->len == n)
+            return (int64_t)s - 1;
         i = (i + 1) & t->mask;
     }
+}
+
+/* Id of the key p[0 .. n) of more than 16 bytes with hash h; or -1. Only the low 32 bits of h matter. */
+static inline int64_t tok_table_find_long(const tok_table *t, const unsigned char *p, size_t n, uint64_t h)
+{
+    uint64_t i = h & t->mask;
+    for (;;) {
+        uint32_t s = t->slots[i];
+        const tok_entry *e;
+        if (!s)
+            return -1;
+        e = t->entries + (s - 1);
+        if (e->hash == (uint32_t)h && e->len == n && memcmp(t->arena + e->key.off, p, n) == 0)
+            return (int64_t)s - 1;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Id of the key p[0 .. n) with hash h (from tok_hash), or -1. */
+static inline int64_t tok_table_find(const tok_table *t, const unsigned char *p, size_t n, uint64_t h)
+{
+    uint64_t v0, v1;
+    if (n > TOK_INLINE)
+        return tok_table_find_long(t, p, n, h);
+    tok_load_short(p, n, &v0, &v1);
+    return tok_table_find_short(t, v0, v1, n, h);
 }
 
 static void tok_table_place(tok_table *t, int64_t id)
@@ -264,7 +315,7 @@ static int64_t tok_table_insert(tok_table *t, const unsigned char *p, size_t n, 
     e->len = (uint32_t)n;
     if (n <= TOK_INLINE) {
         if (n)
-            memcpy(e->key.bytes, p, n);
+            memcpy(e->key.bytes, p, n);   /* the rest stays zero: the padding tok_load_short gives */
     } else {
         if (t->arena_len + (int64_t)n > t->arena_cap) {
             int64_t cap = t->arena_cap * 2;
@@ -352,17 +403,9 @@ static inline int64_t tok_ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define TOK_PREFETCH(p) __builtin_prefetch(p)
-#elif defined(TOK_SSE2)
-#define TOK_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
-#else
-#define TOK_PREFETCH(p) ((void)0)
-#endif
-
 /* Lookups run as a software pipeline so that the cache misses of rare words overlap instead of queueing:
  * a token's slot is prefetched when it is hashed, its entry TOK_D1 tokens later, and it is added to the
- * table TOK_D2 tokens later, still strictly in input order. */
+ * table TOK_D2 tokens later, still strictly in input order (pruning sees the token-by-token sequence). */
 #define TOK_RING 32
 #define TOK_D1 12
 #define TOK_D2 24
@@ -370,18 +413,25 @@ static inline int64_t tok_ceil_div(int64_t a, int64_t b)
 typedef struct {
     const unsigned char *p;
     size_t n;
+    uint64_t v0, v1;        /* the key when n <= 16 */
     uint64_t h;
 } tok_pending;
 
+typedef struct {
+    tok_pending ring[TOK_RING];
+    uint64_t k;             /* tokens pushed so far */
+} tok_pipe;
+
 /* Returns 0, -1 when out of memory, -2 past TOK_MAX_KEYS keys. */
-static inline int tok_counter_add(tok_counter *c, const unsigned char *p, size_t n, uint64_t h)
+static inline int tok_counter_add(tok_counter *c, const tok_pending *t)
 {
-    int64_t id = tok_table_find(&c->table, p, n, h);
+    int64_t id = t->n <= TOK_INLINE ? tok_table_find_short(&c->table, t->v0, t->v1, t->n, t->h)
+                                    : tok_table_find_long(&c->table, t->p, t->n, t->h);
     if (id >= 0) {
         c->table.entries[id].val++;
         return 0;
     }
-    id = tok_table_insert(&c->table, p, n, h);
+    id = tok_table_insert(&c->table, t->p, t->n, t->h);
     if (id < 0)
         return (int)id;
     c->table.entries[id].val = 1;
@@ -389,6 +439,66 @@ static inline int tok_counter_add(tok_counter *c, const unsigned char *p, size_t
         tok_table_prune(&c->table, c->min_reduce);
         c->min_reduce++;
     }
+    return 0;
+}
+
+#ifdef TOK_BLOCKS
+static const uint64_t tok_lo_mask[TOK_INLINE + 1] = {
+    0, 0xFFULL, 0xFFFFULL, 0xFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFFFULL, 0xFFFFFFFFFFFFULL, 0xFFFFFFFFFFFFFFULL,
+    ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL};
+static const uint64_t tok_hi_mask[TOK_INLINE + 1] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFFULL, 0xFFFFULL, 0xFFFFFFULL, 0xFFFFFFFFULL, 0xFFFFFFFFFFULL,
+    0xFFFFFFFFFFFFULL, 0xFFFFFFFFFFFFFFULL, ~0ULL};
+#endif
+
+/* Queues the token buf[s .. e) (buf[0 .. readable) may be read) and adds the one TOK_D2 tokens back. */
+static inline int tok_pipe_push(tok_counter *c, tok_pipe *q, const unsigned char *buf, size_t s, size_t e,
+                                size_t readable)
+{
+    tok_pending *t = q->ring + (q->k & (TOK_RING - 1));
+    size_t n = e - s;
+    t->p = buf + s;
+    t->n = n;
+    if (n <= TOK_INLINE) {
+#ifdef TOK_BLOCKS
+        if (s + 16 <= readable) {
+            /* two loads and masks instead of a copy of n bytes */
+            memcpy(&t->v0, t->p, 8);
+            memcpy(&t->v1, t->p + 8, 8);
+            t->v0 &= tok_lo_mask[n];
+            t->v1 &= tok_hi_mask[n];
+        } else
+#endif
+            tok_load_short(t->p, n, &t->v0, &t->v1);
+        t->h = tok_hash_words(t->v0, t->v1, n);
+    } else {
+        t->v0 = t->v1 = 0;
+        t->h = tok_hash_long(t->p, n);
+    }
+    TOK_PREFETCH(c->table.slots + (t->h & c->table.mask));
+    if (q->k >= TOK_D1) {
+        uint32_t sl = c->table.slots[q->ring[(q->k - TOK_D1) & (TOK_RING - 1)].h & c->table.mask];
+        if (sl)
+            TOK_PREFETCH(c->table.entries + (sl - 1));
+    }
+    if (q->k >= TOK_D2) {
+        int rc = tok_counter_add(c, q->ring + ((q->k - TOK_D2) & (TOK_RING - 1)));
+        if (rc)
+            return rc;
+    }
+    q->k++;
+    return 0;
+}
+
+static int tok_pipe_drain(tok_counter *c, tok_pipe *q)
+{
+    uint64_t j;
+    for (j = q->k >= TOK_D2 ? q->k - TOK_D2 : 0; j < q->k; j++) {
+        int rc = tok_counter_add(c, q->ring + (j & (TOK_RING - 1)));
+        if (rc)
+            return rc;
+    }
+    q->k = 0;
     return 0;
 }
 
@@ -404,14 +514,95 @@ static inline void tok_counter_newline(tok_counter *c)
     l->line = 0;
 }
 
-/* Counts the tokens of buf[0 .. n) and the newlines among them; the caller makes sure no token continues
- * past n (the buffer ends at whitespace or at the end of the input). */
-static int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n)
+#ifdef TOK_BLOCKS
+/* bit i of *ws: byte i of p[0 .. 64) is whitespace; of *nl: it is '\n' */
+static inline void tok_masks64(const unsigned char *p, uint64_t *ws, uint64_t *nl)
 {
-    tok_pending ring[TOK_RING];
-    uint64_t k = 0, j;
+    const __m128i space = _mm_set1_epi8(32), nine = _mm_set1_epi8(9), flip = _mm_set1_epi8((char)0x80);
+    const __m128i limit = _mm_set1_epi8((char)(0x80 + 5)), newline = _mm_set1_epi8(10);
+    uint64_t w = 0, l = 0;
+    int k;
+    for (k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, nine), flip), limit);
+        w |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, space))) << (16 * k);
+        l |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, newline)) << (16 * k);
+    }
+    *ws = w;
+    *nl = l;
+}
+#endif
+
+/* Counts the tokens of buf[0 .. n) and the newlines among them; buf[0 .. readable) may be read
+ * (readable >= n). The caller makes sure no token continues past n (the buffer ends at whitespace or at
+ * the end of the input). Returns 0, -1 when out of memory, -2 past TOK_MAX_KEYS keys. */
+static int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n, size_t readable)
+{
+    tok_pipe q;
     int rc;
+#ifdef TOK_BLOCKS
+    /* 64 bytes at a time: whitespace bit masks give every token start and end without a branch per byte */
+    unsigned char tail[64];
+    uint64_t prev_tok = 0;          /* 1 when the byte before the block belongs to a token */
+    size_t b, open_start = 0;
+    int open = 0;
+    q.k = 0;
+    for (b = 0; b < n; b += 64) {
+        uint64_t ws, nl, tok, starts, ends, st;
+        if (b + 64 <= n) {
+            tok_masks64(buf + b, &ws, &nl);
+        } else {
+            /* the end of the buffer acts as whitespace */
+            memset(tail, ' ', sizeof(tail));
+            memcpy(tail, buf + b, n - b);
+            tok_masks64(tail, &ws, &nl);
+        }
+        tok = ~ws;
+        starts = tok & ~((tok << 1) | prev_tok);
+        ends = ws & ((tok << 1) | prev_tok);
+        prev_tok = tok >> 63;
+        /* a token belongs to the line of its first byte */
+        c->lines.words += tok_popcount64(starts);
+        st = starts;
+        while (nl) {
+            uint64_t below = ((uint64_t)1 << tok_ctz64(nl)) - 1;
+            nl &= nl - 1;
+            c->lines.line += tok_popcount64(st & below);
+            st &= ~below;
+            tok_counter_newline(c);
+        }
+        c->lines.line += tok_popcount64(st);
+        if (open) {
+            if (!ends)
+                continue;       /* the whole block is inside the open token */
+            rc = tok_pipe_push(c, &q, buf, open_start, b + tok_ctz64(ends), readable);
+            if (rc)
+                return rc;
+            ends &= ends - 1;
+            open = 0;
+        }
+        while (starts) {
+            size_t s = b + tok_ctz64(starts);
+            starts &= starts - 1;
+            if (!ends) {
+                open = 1;
+                open_start = s;
+                break;
+            }
+            rc = tok_pipe_push(c, &q, buf, s, b + tok_ctz64(ends), readable);
+            if (rc)
+                return rc;
+            ends &= ends - 1;
+        }
+    }
+    if (open) {
+        rc = tok_pipe_push(c, &q, buf, open_start, n, readable);
+        if (rc)
+            return rc;
+    }
+#else
     size_t i = 0;
+    q.k = 0;
     while (i < n) {
         unsigned char ch = buf[i];
         if (tok_is_ws(ch)) {
@@ -422,41 +613,23 @@ static int tok_counter_buffer(tok_counter *c, const unsigned char *buf, size_t n
         }
         {
             size_t s = i;
-            tok_pending *t = ring + (k & (TOK_RING - 1));
             i = tok_token_end(buf, i + 1, n);
-            t->p = buf + s;
-            t->n = i - s;
-            t->h = tok_hash(t->p, t->n);
-            TOK_PREFETCH(c->table.slots + (t->h & c->table.mask));
             c->lines.words++;
             c->lines.line++;
-            if (k >= TOK_D1) {
-                uint32_t sl = c->table.slots[ring[(k - TOK_D1) & (TOK_RING - 1)].h & c->table.mask];
-                if (sl)
-                    TOK_PREFETCH(c->table.entries + (sl - 1));
-            }
-            if (k >= TOK_D2) {
-                t = ring + ((k - TOK_D2) & (TOK_RING - 1));
-                rc = tok_counter_add(c, t->p, t->n, t->h);
-                if (rc)
-                    return rc;
-            }
-            k++;
+            rc = tok_pipe_push(c, &q, buf, s, i, readable);
+            if (rc)
+                return rc;
         }
     }
-    for (j = k >= TOK_D2 ? k - TOK_D2 : 0; j < k; j++) {
-        tok_pending *t = ring + (j & (TOK_RING - 1));
-        rc = tok_counter_add(c, t->p, t->n, t->h);
-        if (rc)
-            return rc;
-    }
-    return 0;
+#endif
+    return tok_pipe_drain(c, &q);
 }
 
 /* ------------------------------------------------------------------------------------------------------
  * Buffered reader of one byte range. Memory is one buffer (grown only when a single token is longer than
- * it) whatever the size of the file.
+ * it) whatever the size of the file. TOK_PAD bytes after the buffer may be read, never used.
  */
+#define TOK_PAD 16
 typedef struct {
     FILE *f;
     unsigned char *buf;
@@ -489,7 +662,7 @@ static int tok_reader_fill(tok_reader *r, size_t keep)
         r->pos -= keep;
     }
     if (r->len == r->cap) {
-        unsigned char *b = (unsigned char *)realloc(r->buf, r->cap * 2);
+        unsigned char *b = (unsigned char *)realloc(r->buf, r->cap * 2 + TOK_PAD);
         if (!b) {
             r->err = ENOMEM;
             return -1;
@@ -519,7 +692,7 @@ static int tok_reader_open(tok_reader *r, const char *path, int64_t start, int64
     r->end = end;
     if (bufsize < 64)
         bufsize = 64;
-    r->buf = (unsigned char *)malloc(bufsize);
+    r->buf = (unsigned char *)calloc(bufsize + TOK_PAD, 1);
     if (!r->buf) {
         r->err = ENOMEM;
         return -1;
@@ -561,6 +734,12 @@ static int tok_reader_open(tok_reader *r, const char *path, int64_t start, int64
         }
     }
     return 0;
+}
+
+/* How many bytes from p (inside the buffer) may be read. */
+static inline size_t tok_reader_readable(const tok_reader *r, const unsigned char *p)
+{
+    return (size_t)(r->buf + r->cap + TOK_PAD - p);
 }
 
 /* The next piece of the range: (*p)[0 .. *n) holds whole tokens only (it starts at a token boundary and ends

@@ -171,6 +171,13 @@ class KeyedVectors:
 
     __repr__ = __str__
 
+    def __getstate__(self):
+        # the norm caches are cheap to rebuild and as large as a column of the vectors: not pickled
+        state = self.__dict__.copy()
+        state["_norms"] = None
+        state["_inv_norms"] = None
+        return state
+
     def get_index(self, key, default=None):
         """Row of `key`; an int that is no key is taken as a row number; else `default` or KeyError."""
         val = self.key_to_index.get(key, -1)
