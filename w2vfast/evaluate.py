@@ -272,7 +272,7 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_voc
     With dummy4unknown pairs with unknown words get similarity 0 instead of being skipped.
     """
     ok, _ = _ok_vocab(kv, restrict_vocab, case_insensitive)
-    gold, ia, ib, dummy = [], [], [], []
+    gold, ia, ib = [], [], []
     oov = 0
     f, close = _open_text(pairs)
     try:

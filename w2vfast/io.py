@@ -10,7 +10,6 @@ goes to a temporary file beside the target, which replaces the target only once 
 """
 import bz2
 import gzip
-import io
 import logging
 import os
 import re

@@ -6,7 +6,6 @@ in Python. Vector norms are cached and the cache is dropped whenever the vectors
 A zero vector has similarity 0 with everything (never NaN).
 """
 import logging
-import warnings
 from numbers import Integral
 
 import numpy as np
