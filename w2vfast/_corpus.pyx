@@ -50,6 +50,7 @@ cdef extern from "_tokens.h" nogil:
     int tok_is_ws(unsigned char c)
     void tok_prefetch "TOK_PREFETCH"(const void *p)
     size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
+    size_t tok_token_end_ascii(const unsigned char *p, size_t i, size_t n, int *ascii)
     uint64_t tok_hash(const unsigned char *p, size_t n)
     void tok_table_free(tok_table *t)
     int tok_table_init(tok_table *t, int64_t expected_keys)
@@ -78,6 +79,7 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(PyObject *o)
     const char *PyUnicode_AsUTF8AndSize(PyObject *o, Py_ssize_t *size)
     void PyErr_Clear()
+    object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
 
 
 cdef enum:
@@ -90,7 +92,6 @@ cdef enum:
     RUN_TRAIN = 0
     RUN_COUNT = 1
     RUN_COLLECT = 2
-    SEEN_TOKENS = 1 << 18      # distinct tokens a SentenceSplitter keeps decoded
     PREFETCH_AHEAD = 8         # tokens between prefetching a str object and looking it up
 
 
@@ -849,14 +850,24 @@ def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
 # ----------------------------------------------------------------------------------------------------------
 # the readers' tokenizer
 
+cdef inline object _decode_token(const unsigned char *p, Py_ssize_t n, bint ascii):
+    """The str of token bytes: ASCII tokens (most) are copied straight into a new string, skipping the
+    UTF-8 decoder's setup; anything else is decoded with surrogateescape. (One-byte tokens go through the
+    decoder, which hands out Python's shared one-character strings.)"""
+    if ascii and n > 1:
+        s = PyUnicode_New(n, 127)
+        memcpy(PyUnicode_DATA(<PyObject *>s), p, n)
+        return s
+    return PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
+
+
 cdef class SentenceSplitter:
     """Incremental tokenizer for the readers: feed it byte chunks, get back complete sentences.
 
     by_lines=True: a sentence is a line (ending at b"\\n"), cut every max_sentence_length tokens, and
     empty lines give nothing; after max_lines lines (None: no limit) it is done. by_lines=False: newlines
     are ordinary whitespace and sentences are consecutive runs of max_sentence_length tokens. Only the
-    current sentence and a token cut by a chunk end are held between chunks. The first max_cached distinct
-    tokens are kept decoded and handed out as the same str objects.
+    current sentence and a token cut by a chunk end are held between chunks.
     """
     cdef list current
     cdef bytearray pending
@@ -864,24 +875,7 @@ cdef class SentenceSplitter:
     cdef Py_ssize_t lines_left
     cdef bint by_lines
     cdef readonly bint done
-    # Tokens already decoded, reused as the same str objects: no decoding, and their hash is already cached
-    # for the dict lookups of encode_sentences. Filled with the first distinct tokens only (frequent words
-    # come early), so memory stays bounded.
-    cdef tok_table seen
-    cdef list seen_str
-    cdef Py_ssize_t max_seen
-
-    def __cinit__(self):
-        if tok_table_init(&self.seen, 1024) < 0:
-            raise MemoryError()
-        self.seen_str = []
-
-    def __dealloc__(self):
-        tok_table_free(&self.seen)
-
-    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True,
-                 Py_ssize_t max_cached=SEEN_TOKENS):
-        self.max_seen = max_cached
+    def __init__(self, int max_sentence_length=10000, max_lines=None, bint by_lines=True):
         if max_sentence_length < 1:
             raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
         self.max_len = max_sentence_length
@@ -893,16 +887,8 @@ cdef class SentenceSplitter:
         self.pending = bytearray()
         self.done = self.lines_left == 0
 
-    cdef inline int _token(self, list out, const unsigned char *p, Py_ssize_t n) except -1:
-        cdef uint64_t h = tok_hash(p, n)
-        cdef int64_t at = tok_table_find(&self.seen, p, n, h)
-        if at >= 0:
-            tok = self.seen_str[at]
-        else:
-            tok = PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
-            if self.seen.n < self.max_seen and tok_table_insert(&self.seen, p, n, h) >= 0:
-                self.seen_str.append(tok)
-        self.current.append(tok)
+    cdef inline int _token(self, list out, const unsigned char *p, Py_ssize_t n, bint ascii) except -1:
+        self.current.append(_decode_token(p, n, ascii))
         if len(self.current) >= self.max_len:
             out.append(self.current)
             self.current = []
@@ -917,15 +903,15 @@ cdef class SentenceSplitter:
         cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(b)
         cdef Py_ssize_t n = PyBytes_GET_SIZE(b), i = 0, s
         cdef unsigned char c
+        cdef int ascii = 0
         if len(self.pending):
-            while i < n and not tok_is_ws(p[i]):
-                i += 1
+            i = <Py_ssize_t>tok_token_end(p, 0, n)
             self.pending += b[:i]
             if i == n:
                 return out
             tok = bytes(self.pending)
             self.pending = bytearray()
-            self._token(out, <const unsigned char *>PyBytes_AS_STRING(tok), len(tok))
+            self._token(out, <const unsigned char *>PyBytes_AS_STRING(tok), len(tok), False)
         while i < n:
             c = p[i]
             if tok_is_ws(c):
@@ -941,14 +927,12 @@ cdef class SentenceSplitter:
                             return out
                 continue
             s = i
-            i += 1
-            while i < n and not tok_is_ws(p[i]):
-                i += 1
+            i = <Py_ssize_t>tok_token_end_ascii(p, i, n, &ascii)
             if i == n:
                 # may continue in the next chunk
                 self.pending = bytearray(b[s:])
                 break
-            self._token(out, p + s, i - s)
+            self._token(out, p + s, i - s, ascii)
         return out
 
     def finish(self):
@@ -959,7 +943,7 @@ cdef class SentenceSplitter:
         if len(self.pending):
             tok = bytes(self.pending)
             self.pending = bytearray()
-            self._token(out, <const unsigned char *>PyBytes_AS_STRING(tok), len(tok))
+            self._token(out, <const unsigned char *>PyBytes_AS_STRING(tok), len(tok), False)
         if self.current:
             out.append(self.current)
             self.current = []

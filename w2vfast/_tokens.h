@@ -98,6 +98,33 @@ static inline size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
     return i;
 }
 
+/* tok_token_end that also tells whether p[i .. end) is all ASCII (*ascii = 1), for the str builders */
+static inline size_t tok_token_end_ascii(const unsigned char *p, size_t i, size_t n, int *ascii)
+{
+    unsigned high = 0;
+#ifdef TOK_SSE2
+    const __m128i space = _mm_set1_epi8(32), nine = _mm_set1_epi8(9), flip = _mm_set1_epi8((char)0x80);
+    const __m128i limit = _mm_set1_epi8((char)(0x80 + 5));
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, nine), flip), limit);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, space)));
+        unsigned h = (unsigned)_mm_movemask_epi8(v);
+        if (m) {
+            unsigned k = tok_ctz64(m);
+            *ascii = !(high | (h & ((1u << k) - 1)));
+            return i + k;
+        }
+        high |= h;
+        i += 16;
+    }
+#endif
+    while (i < n && !tok_is_ws(p[i]))
+        high |= p[i++] & 0x80;
+    *ascii = !high;
+    return i;
+}
+
 /* ------------------------------------------------------------------------------------------------------
  * Hashing. A token of up to 16 bytes (nearly all of them) is two zero-padded words v0, v1; both its hash
  * and its comparison with a stored key work on those words. Longer tokens go 8 bytes at a time. The length
