@@ -390,20 +390,20 @@ class Word2Vec:
         for t in threads:
             t.start()
         raw_words = 0
-        key_to_index = self.vocabulary.key_to_index
+        table = self._token_table_for_training()  # C lookups: twice as fast as the key_to_index dict
         try:
             batch, batch_tokens = [], 0
             for sentence in sentences:
                 batch.append(sentence)
                 batch_tokens += len(sentence) if hasattr(sentence, "__len__") else 0
                 if batch_tokens >= self.batch_words:
-                    raw_words += self._submit(jobs, batch, key_to_index)
+                    raw_words += self._submit(jobs, batch, table)
                     batch, batch_tokens = [], 0
                     progress.update(lr.done, epoch, epochs, lr.alpha)
                     if errors:
                         break
             if batch and not errors:
-                raw_words += self._submit(jobs, batch, key_to_index)
+                raw_words += self._submit(jobs, batch, table)
         finally:
             for _ in threads:
                 jobs.put(None)
@@ -414,8 +414,8 @@ class Word2Vec:
         progress.update(lr.done, epoch, epochs, lr.alpha)
         return raw_words, sum(effective)
 
-    def _submit(self, jobs, batch, key_to_index):
-        ids, ends, raw = encode_sentences(batch, key_to_index, self.max_sentence_length)
+    def _submit(self, jobs, batch, table):
+        ids, ends, raw = encode_sentences(batch, table, self.max_sentence_length)
         if len(ends):
             jobs.put((ids, ends, raw))
         return raw
