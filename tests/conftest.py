@@ -1,6 +1,16 @@
+import os
 import random
 
 import pytest
+
+import w2vfast
+
+
+def subprocess_env(**extra):
+    """Environment for child Pythons: they import the same w2vfast as this test run (installed or built in place)."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(w2vfast.__file__)))
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def family_corpus(n_families=6, family_size=4, contexts_per_family=6, n_sentences=3000, seed=0):

@@ -189,6 +189,22 @@ def test_duplicate_words_keep_first(tmp_path, caplog):
     assert "duplicate" in caplog.text
 
 
+def test_duplicates_far_into_the_file(tmp_path):
+    rng = np.random.default_rng(3)
+    words = [b"w%d" % i for i in range(600)]
+    words[450] = b"w7"
+    words[599] = b"w300"
+    vecs = rng.standard_normal((600, 3)).astype(np.float32)
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_bytes(words, vecs))
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert len(kv) == 598
+    assert kv.index_to_key == [w.decode() for i, w in enumerate(words) if i not in (450, 599)]
+    assert kv.key_to_index["w451"] == 450 and kv.key_to_index["w7"] == 7
+    np.testing.assert_array_equal(kv["w7"], vecs[7])
+    np.testing.assert_array_equal(kv["w598"], vecs[598])
+
+
 # --------------------------------------------------------------------------------------------- decoding
 
 def test_unicode_errors_modes(tmp_path):
@@ -307,6 +323,7 @@ def test_truncated_gzip_stream(tmp_path):
     (b"1 2 3\n", "invalid header"),
     (b"-1 5\n", "invalid header"),
     (b"3 0\n", "vector size 0"),
+    (b"1 4000000000\nword 1 2\n", "vector size 4000000000"),
     (b"\x00\x01\x02" * 2000, "invalid header"),
 ])
 def test_bad_headers(tmp_path, content, pattern):

@@ -266,6 +266,57 @@ def test_shared_negatives_equal_per_pair_draws_when_there_is_one_candidate():
         np.testing.assert_allclose(results[0][key], results[1][key], atol=1e-6)
 
 
+def xorshift_steps(start, end, limit=100_000):
+    """How many xorshift64* steps lead from state start to state end."""
+    mask = (1 << 64) - 1
+    x = start
+    for steps in range(limit):
+        if x == end:
+            return steps
+        x ^= x >> 12
+        x ^= (x << 25) & mask
+        x ^= x >> 27
+    raise AssertionError("end state not reached")
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+@pytest.mark.parametrize("shared", [False, True])
+def test_random_draws_per_example(sg, shared):
+    """Without subsampling or window shrinking the only draws are negatives: one set per (context, centre)
+    pair for skip-gram, one per centre word for CBOW and for skip-gram with shared negatives."""
+    _, a = make_vocab(22)
+    model = kernel_model(a, sg=sg, hs=0, negative=4, window=2, shrink_windows=False, shared_negatives=shared)
+    worker = K.KernelWorker(model, seed=5, stream=0)
+    before = worker.rng_state
+    sentences = [7, 1, 30]
+    ids = np.random.default_rng(0).integers(0, V, size=sum(sentences)).astype(np.int32)
+    worker.train_alpha(ids, np.cumsum(sentences).astype(np.int32), 0.1)
+    centres = sum(n for n in sentences if n > 1)
+    pairs = sum(min(n, i + 3) - max(0, i - 2) - 1 for n in sentences for i in range(n))
+    per_pair = sg and not shared
+    assert xorshift_steps(before, worker.rng_state) == 4 * (pairs if per_pair else centres)
+    assert worker.examples == (pairs if sg else centres)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_many_negatives(sg):
+    """More negatives than the look-ahead buffers hold: the loop falls back to drawing in place."""
+    results = []
+    for _ in range(2):
+        _, a = make_vocab(23, V=300, scale=0.05)
+        model = kernel_model(a, sg=sg, hs=1, negative=70, window=3, compute_loss=True)
+        worker = K.KernelWorker(model, seed=2, stream=0)
+        ids = np.random.default_rng(1).integers(0, 300, size=2000).astype(np.int32)
+        losses = []
+        for _ in range(3):
+            worker.loss, worker.examples = 0.0, 0
+            worker.train_alpha(ids, np.arange(100, 2001, 100, dtype=np.int32), 0.05)
+            losses.append(worker.loss / worker.examples)
+        assert losses[-1] < losses[0]
+        results.append(a["syn0"])
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 @pytest.mark.parametrize("sg,hs,negative,shared", [(1, 0, 5, False), (1, 0, 5, True), (0, 0, 5, False),
                                                    (1, 1, 0, False), (0, 1, 0, False), (1, 1, 3, False)])
 def test_loss_is_positive_and_decreases(sg, hs, negative, shared):

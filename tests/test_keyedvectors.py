@@ -246,6 +246,17 @@ def test_sort_by_descending_frequency_and_resize():
     assert np.abs(kv["d"]).max() <= 1 / 3
 
 
+def test_pickle_round_trip_drops_norm_cache():
+    import pickle
+    kv = random_kv(30, 4)
+    kv.fill_norms()
+    back = pickle.loads(pickle.dumps(kv))
+    assert back.norms is None and kv.norms is not None
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(back.vectors, kv.vectors)
+    assert back.most_similar("k1", topn=3) == kv.most_similar("k1", topn=3)
+
+
 def test_unit_normalize_all():
     kv = random_kv(20, 5)
     kv.unit_normalize_all()
@@ -259,6 +270,7 @@ def gensim():
     return pytest.importorskip("gensim")
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # gensim's most_similar_cosmul calls init_sims
 def test_queries_match_gensim(gensim):
     ours = random_kv()
     theirs = ours.to_gensim()

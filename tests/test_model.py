@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import family_corpus, write_corpus
+from conftest import subprocess_env, write_corpus
 from w2vfast import CallbackAny2Vec, Word2Vec
 
 MODES = {
@@ -92,9 +92,9 @@ def test_results_do_not_depend_on_pythonhashseed(tmp_path):
     here = os.path.dirname(__file__)
     outs = []
     for hashseed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        env = subprocess_env(PYTHONHASHSEED=hashseed)
         outs.append(subprocess.run([sys.executable, "-c", script, here], env=env, capture_output=True, text=True,
-                                   check=True).stdout)
+                                   check=True, cwd=tmp_path).stdout)
     assert outs[0] == outs[1]
 
 

@@ -76,14 +76,23 @@ def test_keep_thresholds_follow_the_word2vec_formula():
 
 
 def test_select_words_orders_by_count_then_key_and_applies_limits():
-    counts = {"b": 3, "a": 3, "c": 10, "d": 1, "e": 2}
-    keys, kept = vocab.select_words(counts, min_count=2)
-    assert keys == ["c", "a", "b", "e"]
-    assert kept.tolist() == [10, 3, 3, 2]
-    keys, _ = vocab.select_words(counts, min_count=1, max_final_vocab=3)
-    assert keys == ["c", "a", "b"]
-    keys, _ = vocab.select_words(counts, min_count=1, sorted_vocab=False)
-    assert keys == list(counts)
+    counts = {"b": 3, "a": 3, "c": 10, "d": 1, "e": 2, "f": 3}
+    words, values = list(counts), list(counts.values())
+    keys, kept = vocab.select_words(words, values, min_count=2)
+    assert keys == ["c", "a", "b", "f", "e"]
+    assert kept.tolist() == [10, 3, 3, 3, 2]
+    keys, _ = vocab.select_words(words, values, min_count=1, max_final_vocab=4)
+    assert keys == ["c", "a", "b", "f"]
+    keys, _ = vocab.select_words(words, values, min_count=1, max_final_vocab=2)
+    assert keys == ["c"]  # ties at the cut are all dropped, as gensim does
+    keys, _ = vocab.select_words(words, values, min_count=1, sorted_vocab=False)
+    assert keys == words
+    rng = np.random.default_rng(1)
+    many = [f"w{i}" for i in rng.permutation(3000)]
+    freq = rng.integers(1, 20, 3000)
+    keys, kept = vocab.select_words(many, freq, min_count=3)
+    by_count = dict(zip(many, freq.tolist()))
+    assert keys == sorted((w for w in many if by_count[w] >= 3), key=lambda w: (-by_count[w], w))
 
 
 def test_trim_rule_can_keep_and_discard():
@@ -92,7 +101,7 @@ def test_trim_rule_can_keep_and_discard():
     def rule(word, count, min_count):
         return {"rare": vocab.RULE_KEEP, "stop": vocab.RULE_DISCARD}.get(word, vocab.RULE_DEFAULT)
 
-    keys, _ = vocab.select_words(counts, min_count=5, trim_rule=rule)
+    keys, _ = vocab.select_words(list(counts), list(counts.values()), min_count=5, trim_rule=rule)
     assert sorted(keys) == ["common", "rare"]
 
 

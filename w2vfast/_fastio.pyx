@@ -167,13 +167,16 @@ def strtof_token(bytes token):
     return v
 
 
-cdef object _decode(const unsigned char *p, Py_ssize_t n, bint utf8, str encoding, bytes errors_b, str where):
+cdef object _decode(const unsigned char *p, Py_ssize_t n, bint utf8, str encoding, bytes errors_b,
+                    bint is_line, Py_ssize_t number, int64_t offset):
+    # where the word is (line number, or record number and byte offset) is formatted only on error
     try:
         if utf8:
             return PyUnicode_DecodeUTF8(<const char *>p, n, <const char *>errors_b)
         enc_b = encoding.encode("ascii")
         return PyUnicode_Decode(<const char *>p, n, <const char *>enc_b, <const char *>errors_b)
     except UnicodeDecodeError as exc:
+        where = f"line {number}" if is_line else f"record {number} (byte offset {offset})"
         raise ValueError(
             f"{where}: the word {PyBytes_FromStringAndSize(<const char *>p, n)!r} is not valid {encoding} "
             f"({exc.reason} at byte {exc.start} of the word); pass unicode_errors='replace', 'ignore' or "
@@ -233,8 +236,7 @@ def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end,
                     f"needs {nbytes} bytes of vector after its word but only {end - sp - 1} remain"
                 )
             break
-        word = _decode(base + p, sp - p, utf8, encoding, errors_b,
-                       f"record {row + 1} (byte offset {file_offset + p})")
+        word = _decode(base + p, sp - p, utf8, encoding, errors_b, False, row + 1, file_offset + p)
         memcpy(&out[row, 0], base + sp + 1, nbytes)
         if not _all_finite(&out[row, 0], out.shape[1]):
             nonfinite.append(row)
@@ -290,7 +292,7 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
         wstart = p
         while p < line_end and not _is_space(base[p]):
             p += 1
-        word = _decode(base + wstart, p - wstart, utf8, encoding, errors_b, f"line {line_no}")
+        word = _decode(base + wstart, p - wstart, utf8, encoding, errors_b, True, line_no, 0)
         dst = &out[row, 0]
         k = 0
         while True:

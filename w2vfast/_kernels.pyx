@@ -28,7 +28,6 @@ cdef extern from "_vecmath.h" nogil:
     int64_t w2v_atomic_add_i64(int64_t *p, int64_t v)
     int64_t w2v_atomic_load_i64(int64_t *p)
     void w2v_atomic_store_i64(int64_t *p, int64_t v)
-    float w2v_dot(int n, const float *a, const float *b)
     void w2v_axpy(int n, float a, const float *x, float *y)
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
@@ -166,73 +165,130 @@ cdef inline void _window(const Model *m, uint64_t *rng, int i, int n, int *lo, i
 
 
 cdef enum:
-    NEG_STACK = 64     # negatives + 1 that fit the pipelined loops' stack buffers
+    NEG_STACK = 64     # negatives + 1 that fit the look-ahead buffers (more: a plain loop without look-ahead)
+    AHEAD = 2          # skip-gram pairs drawn and prefetched ahead of the one training
+    RING = 4           # ring slots (a power of two >= AHEAD + 2)
+
+
+cdef inline int _reduction(const Model *m, uint64_t *rng) noexcept nogil:
+    """How much the window of the next centre word shrinks."""
+    if m.shrink_windows:
+        return <int>(w2v_rng_next(rng) % <uint64_t>m.window)
+    return 0
+
+
+cdef struct Cursor:
+    # one (context j, centre i) pair of a sentence, with the centre's window [lo, hi)
+    int i
+    int j
+    int lo
+    int hi
+    bint fresh          # the cursor just entered centre i
+
+
+cdef inline void _enter_centre(const Model *m, Cursor *c, int i, int b, int n) noexcept nogil:
+    c.i = i
+    c.lo = i - m.window + b
+    if c.lo < 0:
+        c.lo = 0
+    c.hi = i + m.window + 1 - b
+    if c.hi > n:
+        c.hi = n
+    c.j = c.lo + 1 if c.lo == i else c.lo
+    c.fresh = True
+
+
+cdef inline bint _next_context(Cursor *c) noexcept nogil:
+    """Move to the next context word of the same centre; False when the window is exhausted."""
+    c.j += 1
+    if c.j == c.i:
+        c.j += 1
+    return c.j < c.hi
+
+
+cdef void _sg_sentence_plain(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
+                             int64_t *examples) noexcept nogil:
+    """Skip-gram without look-ahead (used when the negatives do not fit the look-ahead buffers)."""
+    cdef int i, j, lo, hi, n_negs = 0
+    cdef const int32_t *kept = w.kept
+    cdef bint shared = m.shared_negatives and m.negative > 0
+    for i in range(n):
+        _window(m, rng, i, n, &lo, &hi)
+        if shared:
+            n_negs = _draw_negatives(m, rng, kept[i], w.negs)
+        for j in range(lo, hi):
+            if j == i:
+                continue
+            if m.negative and not shared:
+                n_negs = _draw_negatives(m, rng, kept[i], w.negs)
+            _sg_pair(m, w.work, kept[j], kept[i], w.negs, n_negs, alpha, loss)
+            examples[0] += 1
 
 
 cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
                        int64_t *examples) noexcept nogil:
     """Skip-gram over kept[:n] (n >= 2), one (context, centre) pair at a time, in order.
 
-    The loop runs one pair ahead: while pair p trains, the negatives of pair p + 1 are already drawn and the
-    rows it needs are on their way from memory."""
-    cdef int32_t bufs[2][NEG_STACK]
-    cdef int32_t *cur
-    cdef int32_t *nxt
-    cdef int32_t *tmp
-    cdef int i, j, lo, hi, ni, nj, nlo = 0, nhi = 0, n_cur = 0, n_nxt = 0
-    cdef int64_t off
+    A second cursor runs AHEAD pairs in front of the training one: it draws each pair's window and negatives
+    and starts fetching the rows the pair will touch, so that they are in cache when the pair trains. The
+    random draws happen in the ahead cursor's order; the updates happen in the plain order."""
+    cdef int32_t negbuf[RING][NEG_STACK]
+    cdef int n_negs[RING]
+    cdef int shrink[RING]
+    cdef Cursor c, a
+    cdef int64_t p = 0, pa = 0, off
+    cdef int slot, b, centre
+    cdef bint ahead_live = True
     cdef const int32_t *kept = w.kept
     cdef bint shared = m.shared_negatives and m.negative > 0
     if m.negative + 1 > NEG_STACK:
-        cur = w.negs
-        nxt = w.negs
-    else:
-        cur = bufs[0]
-        nxt = bufs[1]
-    i = 0
-    _window(m, rng, 0, n, &lo, &hi)
-    j = lo + 1 if lo == 0 else lo
-    if m.negative:
-        n_cur = _draw_negatives(m, rng, kept[0], cur)
+        _sg_sentence_plain(m, w, n, alpha, rng, loss, examples)
+        return
+    b = _reduction(m, rng)
+    shrink[0] = b
+    _enter_centre(m, &a, 0, b, n)
+    c = a
+    for slot in range(RING):
+        n_negs[slot] = 0
     while True:
-        ni = i
-        nj = j + 1
-        if nj == i:
-            nj += 1
-        if nj >= hi:
-            ni = i + 1
-            if ni < n:
-                _window(m, rng, ni, n, &nlo, &nhi)
-                nj = nlo + 1 if nlo == ni else nlo
-        if ni < n and nxt != cur:
-            # (prefetches must sit right here, see w2v_prefetch_row)
-            if m.negative and not (shared and ni == i):
-                n_nxt = _draw_negatives(m, rng, kept[ni], nxt)
-                w2v_prefetch_rows(m.syn1neg, nxt, 0 if ni != i else 1, n_nxt, m.size)
-            if m.hs and ni != i:
-                off = m.code_offset[kept[ni]]
-                w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[ni] + 1] - off), m.size)
-                if ni + 1 < n:
-                    w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[ni + 1])
-            w2v_prefetch_row(m.syn0 + <int64_t>kept[nj] * m.size, m.size)
-        _sg_pair(m, w.work, kept[j], kept[i], cur, n_cur, alpha, loss)
+        # the ahead cursor: pair pa (prefetches must sit right here, see w2v_prefetch_row)
+        while ahead_live and pa <= p + AHEAD:
+            centre = kept[a.i]
+            if a.fresh:
+                a.fresh = False
+                if m.hs:
+                    off = m.code_offset[centre]
+                    w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[centre + 1] - off), m.size)
+                    if a.i + 1 < n:
+                        w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[a.i + 1])
+                if shared:
+                    slot = a.i & (RING - 1)
+                    n_negs[slot] = _draw_negatives(m, rng, centre, negbuf[slot])
+                    w2v_prefetch_rows(m.syn1neg, negbuf[slot], 0, n_negs[slot], m.size)
+                elif m.negative:
+                    w2v_prefetch_row(m.syn1neg + <int64_t>centre * m.size, m.size)
+            if m.negative and not shared:
+                slot = pa & (RING - 1)
+                n_negs[slot] = _draw_negatives(m, rng, centre, negbuf[slot])
+                w2v_prefetch_rows(m.syn1neg, negbuf[slot], 1, n_negs[slot], m.size)
+            w2v_prefetch_row(m.syn0 + <int64_t>kept[a.j] * m.size, m.size)
+            pa += 1
+            if not _next_context(&a):
+                if a.i + 1 >= n:
+                    ahead_live = False
+                else:
+                    b = _reduction(m, rng)
+                    shrink[(a.i + 1) & (RING - 1)] = b
+                    _enter_centre(m, &a, a.i + 1, b, n)
+        # the training cursor: pair p
+        slot = (c.i if shared else p) & (RING - 1)
+        _sg_pair(m, w.work, kept[c.j], kept[c.i], negbuf[slot], n_negs[slot], alpha, loss)
         examples[0] += 1
-        if ni >= n:
-            break
-        if ni != i:
-            lo = nlo
-            hi = nhi
-        if nxt == cur:
-            # no room for a second buffer: draw in place, without looking ahead
-            if m.negative and not (shared and ni == i):
-                n_cur = _draw_negatives(m, rng, kept[ni], cur)
-        elif not (shared and ni == i):
-            tmp = cur
-            cur = nxt
-            nxt = tmp
-            n_cur = n_nxt
-        i = ni
-        j = nj
+        p += 1
+        if not _next_context(&c):
+            if c.i + 1 >= n:
+                break
+            _enter_centre(m, &c, c.i + 1, shrink[(c.i + 1) & (RING - 1)], n)
 
 
 cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *rng, double *loss,
@@ -457,8 +513,8 @@ cdef class KernelModel:
             raise ValueError(f"negative must be >= 0, got {negative}")
         if not hs and negative == 0:
             raise ValueError("at least one of hs and negative must be on (hs=1 or negative > 0)")
-        if window < 1:
-            raise ValueError(f"window must be >= 1, got {window}")
+        if window < 1 or window > 0x3FFFFFFF:
+            raise ValueError(f"window must be >= 1 (and below 2**30), got {window}")
         if cbow_mean not in (0, 1):
             raise ValueError(f"cbow_mean must be 0 or 1, got {cbow_mean}")
         _check_array("syn0", syn0, np.float32, 2, True)
@@ -615,6 +671,8 @@ cdef class KernelWorker:
     def train(self, ids, sentence_ends, LearningRate lr not None, long long raw_words):
         """Train on the sentences packed in ids with the schedule's current alpha, then advance the schedule
         by raw_words. Returns the number of words kept after subsampling."""
+        if raw_words < 0:
+            raise ValueError(f"raw_words must be >= 0, got {raw_words}")
         return _worker_run(self, ids, sentence_ends, 0.0, &lr.s, raw_words)
 
     def train_alpha(self, ids, sentence_ends, double alpha):

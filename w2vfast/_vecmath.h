@@ -135,16 +135,6 @@ W2V_INLINE void w2v_atomic_store_i64(int64_t *p, int64_t v) {
 /* Vector routines.                                                                                        */
 /* ------------------------------------------------------------------------------------------------------ */
 
-W2V_CLONES
-static float w2v_dot(int n, const float *a, const float *b) {
-    float s = 0.0f;
-    int d;
-#pragma omp simd reduction(+:s)
-    for (d = 0; d < n; d++)
-        s += a[d] * b[d];
-    return s;
-}
-
 /* y += a * x */
 W2V_CLONES
 static void w2v_axpy(int n, float a, const float *W2V_RESTRICT x, float *W2V_RESTRICT y) {

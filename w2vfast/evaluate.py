@@ -42,7 +42,7 @@ def _ok_vocab(kv, restrict_vocab, case_insensitive):
     """{key (upper-cased when case_insensitive): row} over the first restrict_vocab keys; on a case clash
     the first row wins. Also canon[i]: the row that key i's (folded) form maps to."""
     keys = kv.index_to_key[:restrict_vocab]
-    folded = [k.upper() for k in keys] if case_insensitive else list(keys)
+    folded = [k.upper() if isinstance(k, str) else k for k in keys] if case_insensitive else list(keys)
     ok = {}
     for i in range(len(folded) - 1, -1, -1):
         ok[folded[i]] = i
@@ -272,7 +272,7 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_voc
     With dummy4unknown pairs with unknown words get similarity 0 instead of being skipped.
     """
     ok, _ = _ok_vocab(kv, restrict_vocab, case_insensitive)
-    gold, ia, ib, dummy = [], [], [], []
+    gold, ia, ib = [], [], []
     oov = 0
     f, close = _open_text(pairs)
     try:

@@ -10,7 +10,6 @@ goes to a temporary file beside the target, which replaces the target only once 
 """
 import bz2
 import gzip
-import io
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ __all__ = [
 _CHUNK = 16 << 20           # bytes read per call
 _MAX_LINE = 256 << 20       # a text line or binary record longer than this means a damaged file
 _MAX_HEADER = 4096
+_MAX_DIM = 1 << 24          # a bigger vector size is taken as a damaged header, not allocated
 _UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashreplace")
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
 
@@ -76,8 +76,8 @@ class _Reader:
         self._readinto = getattr(f, "readinto", None)
 
     def _read_into(self, lo, hi):
-        with memoryview(self.buf) as mv:
-            target = mv[lo:hi]
+        # the views are released before returning, so the bytearray can still be resized later
+        with memoryview(self.buf) as mv, mv[lo:hi] as target:
             if self._readinto is not None:
                 n = self._readinto(target)
             else:
@@ -159,8 +159,10 @@ def _parse_header(line, name):
             "and their size). Use no_header=True for text files without one"
         )
     vocab_size, vector_size = int(parts[0]), int(parts[1])
-    if vector_size < 1:
-        raise Word2VecFormatError(f"{name}: the header declares vector size {vector_size}; it must be at least 1")
+    if not 1 <= vector_size <= _MAX_DIM:
+        raise Word2VecFormatError(
+            f"{name}: the header declares vector size {vector_size}; expected 1 to {_MAX_DIM}"
+        )
     return vocab_size, vector_size
 
 
@@ -198,12 +200,12 @@ def _initial_capacity(target, vector_size, size, binary):
         per_record = (2 + 4 * vector_size) if binary else (2 + 2 * vector_size)
         cap = min(cap, size // per_record + 1)
     else:
-        cap = min(cap, max(1024, (16 << 20) // (4 * vector_size)))  # unknown size: start small, grow
+        cap = min(cap, max(1, (16 << 20) // (4 * vector_size)))  # unknown size: start small, grow
     return max(int(cap), 1)
 
 
 def _grow(out, target):
-    rows = min(target, max(2 * out.shape[0], 1024))
+    rows = min(target, max(2 * out.shape[0], 16))
     grown = np.empty((rows, out.shape[1]), dtype=np.float32)
     grown[: out.shape[0]] = out
     return grown
@@ -244,8 +246,8 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
         reader = _Reader(f)
         if no_header:
             vector_size = _fastio.count_fields(_peek_first_line(reader, name)) - 1
-            if vector_size < 1:
-                raise Word2VecFormatError(f"{name}: the first line has no values after its word")
+            if not 1 <= vector_size <= _MAX_DIM:
+                raise Word2VecFormatError(f"{name}: the first line has {vector_size} values after its word")
             declared = None
             target = limit if limit else sys.maxsize
             line_no = 0

@@ -6,7 +6,6 @@ in Python. Vector norms are cached and the cache is dropped whenever the vectors
 A zero vector has similarity 0 with everything (never NaN).
 """
 import logging
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -170,6 +169,13 @@ class KeyedVectors:
         return f"{self.__class__.__name__}<vector_size={self.vector_size}, {len(self)} keys>"
 
     __repr__ = __str__
+
+    def __getstate__(self):
+        # the norm caches are cheap to rebuild and as large as a column of the vectors: not pickled
+        state = self.__dict__.copy()
+        state["_norms"] = None
+        state["_inv_norms"] = None
+        return state
 
     def get_index(self, key, default=None):
         """Row of `key`; an int that is no key is taken as a row number; else `default` or KeyError."""

@@ -140,34 +140,34 @@ class Word2Vec:
         if corpus_file is not None:
             scan = scan_file(corpus_file, max_vocab_size=self.max_vocab_size, workers=self.workers,
                              max_sentence_length=self.max_sentence_length)
-            counts = dict(zip(scan.keys, scan.counts.tolist()))
+            keys, counts = scan.keys, scan.counts
             total_words, total_sentences = scan.total_words, scan.total_sentences
         else:
-            counts, total_words, total_sentences = _vocab.count_words(
+            counter, total_words, total_sentences = _vocab.count_words(
                 corpus_iterable, max_vocab_size=self.max_vocab_size, progress_per=progress_per)
+            keys, counts = list(counter), np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
         logger.info("collected %d word types from %d words and %d sentences in %.2fs",
-                    len(counts), total_words, total_sentences, time.perf_counter() - t0)
+                    len(keys), total_words, total_sentences, time.perf_counter() - t0)
         if total_words == 0:
             raise ValueError("the corpus is empty: it has no tokens")
         self.corpus_count = total_sentences
         self.corpus_total_words = total_words
-        self.raw_vocab = counts
-        self._prepare_vocab(counts, update=update, trim_rule=trim_rule)
-        if not keep_raw_vocab:
-            self.raw_vocab = None
+        self.raw_vocab = dict(zip(keys, counts.tolist())) if keep_raw_vocab else None
+        self._prepare_vocab(keys, counts, update=update, trim_rule=trim_rule)
 
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
                               update=False):
         """Build the vocabulary from a {word: count} mapping instead of a corpus."""
-        counts = dict(word_freq)
+        keys = list(word_freq)
+        counts = np.array([word_freq[k] for k in keys], dtype=np.int64)
         self.corpus_count = int(corpus_count) if corpus_count else 0
-        self.corpus_total_words = int(sum(counts.values()))
+        self.corpus_total_words = int(counts.sum())
         if self.corpus_total_words == 0:
             raise ValueError("word_freq is empty: no word has a positive count")
-        self._prepare_vocab(counts, update=update, trim_rule=trim_rule)
+        self._prepare_vocab(keys, counts, update=update, trim_rule=trim_rule)
 
-    def _prepare_vocab(self, counts, update, trim_rule):
-        keys, kept = _vocab.select_words(counts, self.min_count, self.max_final_vocab, trim_rule,
+    def _prepare_vocab(self, raw_keys, raw_counts, update, trim_rule):
+        keys, kept = _vocab.select_words(raw_keys, raw_counts, self.min_count, self.max_final_vocab, trim_rule,
                                          bool(self.sorted_vocab))
         if update:
             if self.vocabulary is None:
@@ -180,8 +180,8 @@ class Word2Vec:
             if not keys:
                 raise ValueError(
                     f"no word occurs at least min_count={self.min_count} times in a corpus of "
-                    f"{self.corpus_total_words} words ({len(counts)} distinct): lower min_count or give more text")
-            if self.null_word and "\0" not in counts:
+                    f"{self.corpus_total_words} words ({len(raw_keys)} distinct): lower min_count or give more text")
+            if self.null_word and "\0" not in keys:
                 keys.append("\0")
                 kept = np.append(kept, 1)
             self.vocabulary = _vocab.Vocabulary(keys, kept)
@@ -390,20 +390,20 @@ class Word2Vec:
         for t in threads:
             t.start()
         raw_words = 0
-        key_to_index = self.vocabulary.key_to_index
+        table = self._token_table_for_training()  # C lookups: twice as fast as the key_to_index dict
         try:
             batch, batch_tokens = [], 0
             for sentence in sentences:
                 batch.append(sentence)
                 batch_tokens += len(sentence) if hasattr(sentence, "__len__") else 0
                 if batch_tokens >= self.batch_words:
-                    raw_words += self._submit(jobs, batch, key_to_index)
+                    raw_words += self._submit(jobs, batch, table)
                     batch, batch_tokens = [], 0
                     progress.update(lr.done, epoch, epochs, lr.alpha)
                     if errors:
                         break
             if batch and not errors:
-                raw_words += self._submit(jobs, batch, key_to_index)
+                raw_words += self._submit(jobs, batch, table)
         finally:
             for _ in threads:
                 jobs.put(None)
@@ -414,8 +414,8 @@ class Word2Vec:
         progress.update(lr.done, epoch, epochs, lr.alpha)
         return raw_words, sum(effective)
 
-    def _submit(self, jobs, batch, key_to_index):
-        ids, ends, raw = encode_sentences(batch, key_to_index, self.max_sentence_length)
+    def _submit(self, jobs, batch, table):
+        ids, ends, raw = encode_sentences(batch, table, self.max_sentence_length)
         if len(ends):
             jobs.put((ids, ends, raw))
         return raw

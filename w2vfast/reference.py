@@ -63,7 +63,10 @@ Conventions shared with the kernels
   table's error only.
 * Loss: ``log sigma(f)`` is read from a second table, with ``log sigma(f) = f`` for f <= -6 and 0 for f >= 6
   (:func:`clamped_log_sigmoid`).
-* A negative draw equal to the positive target is dropped (not redrawn), as in word2vec.c.
+* A negative draw equal to the positive target is dropped (not redrawn), as in word2vec.c. Skip-gram draws a
+  fresh set of negatives for every (context, centre) pair; with the opt-in ``shared_negatives`` one set is
+  drawn per centre word and reused for every context word of its window (the updates still happen pair by
+  pair, in the usual order).
 * Windows: for the centre word at position i with window size W, the context is positions i-b' .. i+b'
   (b' = W - b, b drawn uniformly from 0..W-1 per centre word when windows shrink), clipped to the sentence,
   without i itself. CBOW skips a centre word whose context is empty.

@@ -64,20 +64,34 @@ def _apply_trim_rule(rule, word, count, min_count):
     return count >= min_count
 
 
-def select_words(counts, min_count=5, max_final_vocab=None, trim_rule=None, sorted_vocab=True):
-    """Choose and order the final vocabulary from raw counts.
+def select_words(keys, counts, min_count=5, max_final_vocab=None, trim_rule=None, sorted_vocab=True):
+    """Choose and order the final vocabulary from raw counts (keys: list of str, counts: matching ints).
 
     Returns (keys, counts array). Order: descending count, ties broken by the key itself, so the result is
     the same whichever reader (or how many threads) counted the corpus.
     """
+    counts = np.asarray(counts, dtype=np.int64)
     if max_final_vocab is not None and len(counts) > max_final_vocab:
         # Raise min_count just enough that at most max_final_vocab words survive, as gensim does.
-        ranked = sorted(counts.values(), reverse=True)
-        min_count = max(min_count, ranked[max_final_vocab] + 1)
-    keys = [w for w, c in counts.items() if _apply_trim_rule(trim_rule, w, c, min_count)]
+        kth_largest = np.partition(counts, len(counts) - 1 - max_final_vocab)[len(counts) - 1 - max_final_vocab]
+        min_count = max(min_count, int(kth_largest) + 1)
+    if trim_rule is None:
+        chosen = np.flatnonzero(counts >= min_count)
+    else:
+        chosen = np.array([i for i, (w, c) in enumerate(zip(keys, counts.tolist()))
+                           if _apply_trim_rule(trim_rule, w, c, min_count)], dtype=np.int64)
+    kept = counts[chosen]
     if sorted_vocab:
-        keys.sort(key=lambda w: (-counts[w], w))
-    return keys, np.fromiter((counts[w] for w in keys), dtype=np.int64, count=len(keys))
+        order = np.argsort(-kept, kind="stable")
+        chosen, kept = chosen[order], kept[order]
+    out = [keys[i] for i in chosen.tolist()]
+    if sorted_vocab and len(kept) > 1:
+        # Within each run of equal counts, order by key (runs are few: one per distinct count).
+        starts = np.flatnonzero(np.diff(kept)) + 1
+        for a, b in zip([0, *starts.tolist()], [*starts.tolist(), len(out)]):
+            if b - a > 1:
+                out[a:b] = sorted(out[a:b])
+    return out, kept
 
 
 def keep_thresholds(counts, sample):
