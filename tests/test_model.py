@@ -112,6 +112,15 @@ def test_learning_rate_decays_linearly_over_all_epochs(planted):
     np.testing.assert_allclose(seen, expected, atol=2e-3)
 
 
+def test_unknown_words_still_advance_the_schedule(planted):
+    sentences, _ = planted
+    model = Word2Vec(vector_size=8, min_count=1, workers=2, alpha=0.04, min_alpha=0.0)
+    model.build_vocab(sentences)
+    unknown = [["never", "seen", "before"] * 10] * 2000  # many jobs of out-of-vocabulary words only
+    model.train(sentences + unknown, total_words=model.corpus_total_words + 60000, epochs=1)
+    assert model.min_alpha_yet_reached == pytest.approx(0.0, abs=1e-3)
+
+
 def test_callbacks_fire_in_order_and_loss_falls(planted):
     sentences, _ = planted
     events = []

@@ -416,8 +416,7 @@ class Word2Vec:
 
     def _submit(self, jobs, batch, table):
         ids, ends, raw = encode_sentences(batch, table, self.max_sentence_length)
-        if len(ends):
-            jobs.put((ids, ends, raw))
+        jobs.put((ids, ends, raw))  # even with no known word: its raw words still advance the schedule
         return raw
 
     def get_latest_training_loss(self):
