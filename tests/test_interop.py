@@ -41,3 +41,18 @@ def test_from_gensim_round_trip_and_training(planted, hs, negative):
     ours.train(sentences, total_examples=ours.corpus_count, epochs=1)
     assert np.isfinite(ours.wv.vectors).all()
     assert not np.array_equal(ours.wv.vectors, g.wv.vectors)
+
+
+def test_to_gensim_with_null_word_and_a_capped_vocabulary(planted):
+    sentences, _ = planted
+    ours = Word2Vec(sentences, vector_size=8, min_count=1, null_word=1, epochs=1)
+    g = ours.to_gensim()
+    assert sorted(g.wv.index_to_key) == sorted(ours.wv.index_to_key)
+    back = Word2Vec.from_gensim(g)
+    assert sorted(back.wv.index_to_key) == sorted(ours.wv.index_to_key)
+    np.testing.assert_array_equal(back.wv["\0"], ours.wv["\0"])
+    capped = Word2Vec(sentences, vector_size=8, min_count=1, max_final_vocab=10, epochs=1)
+    capped.build_vocab([["new0", "new1", "new2"]] * 5, update=True)
+    assert len(capped.to_gensim().wv) == len(capped.wv)
+    with pytest.raises(TypeError, match="KeyedVectors.from_gensim"):
+        Word2Vec.from_gensim(g.wv)

@@ -83,12 +83,42 @@ cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
 
 
+cdef extern from *:
+    """
+    /* A flag another thread sets to stop training early (Ctrl-C, an error elsewhere). */
+    static inline int w2v_flag_is_set(const int64_t *flag) {
+        return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+    }
+    static inline void w2v_flag_store(int64_t *flag, int64_t value) {
+        __atomic_store_n(flag, value, __ATOMIC_RELAXED);
+    }
+    """
+    bint w2v_flag_is_set(const int64_t *flag) nogil
+    void w2v_flag_store(int64_t *flag, int64_t value) nogil
+
+
+cdef class StopFlag:
+    """Asks training threads to stop after their current batch (train_file_range checks it between batches)."""
+    cdef int64_t flag
+
+    def set(self):
+        w2v_flag_store(&self.flag, 1)
+
+    def clear(self):
+        w2v_flag_store(&self.flag, 0)
+
+    @property
+    def is_set(self):
+        return w2v_flag_is_set(&self.flag)
+
+
 cdef enum:
     READ_BUFFER = 1 << 20      # bytes per fread of the range reader
     # error codes of the C helpers
     ERR_NOMEM = -1
     ERR_TOO_MANY = -2
     ERR_IO = -3
+    STOPPED = 1
     # what _run_range does with its batches
     RUN_TRAIN = 0
     RUN_COUNT = 1
@@ -490,6 +520,7 @@ cdef struct RangeRun:
     const Model *model       # training mode
     Worker *worker
     Schedule *schedule
+    const int64_t *stop      # training mode: stop between batches once this is set (may be NULL)
     int64_t raw              # outputs
     int64_t effective
     int64_t sentences
@@ -600,6 +631,11 @@ cdef int _run_range(RangeRun *run, const char *path, int64_t start, int64_t end)
                 if n_ids >= run.batch_words or batch_raw >= raw_limit:
                     _flush(run, ids, ends, n_ids, n_sent, batch_raw)
                     n_ids = n_sent = sent_start = batch_raw = 0
+                    if w2v_flag_is_set(run.stop):
+                        rc = STOPPED
+                        break
+        if rc == STOPPED:
+            break
     if rc == 0:
         # the range's last sentence, then the last batch
         if sent_raw > 0:
@@ -695,7 +731,8 @@ def encode_file_range(TokenTable table not None, path, long long start=0, long l
 
 
 def train_file_range(KernelWorker worker not None, TokenTable table not None, LearningRate lr not None, path,
-                     long long start, long long end, int max_sentence_length=10000, int batch_words=10000):
+                     long long start, long long end, int max_sentence_length=10000, int batch_words=10000,
+                     StopFlag stop=None):
     """Train on the tokens of bytes [start, end) of an uncompressed text file, entirely without the GIL.
 
     table maps tokens to rows of the model behind worker (its keys in row order). Sentences end at each
@@ -703,6 +740,8 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     Batches of about batch_words in-vocabulary tokens go to train_batch at the learning rate lr gives, and
     lr advances by each batch's raw words. Memory stays one read buffer and one batch, whatever the file
     size. Several threads may train their own ranges at once with their own workers and a shared lr.
+
+    Once `stop` is set (from another thread), the range ends after the batch in progress.
 
     Returns (raw_words, effective_words): tokens read (out-of-vocabulary ones included) and words kept by
     the kernel after subsampling.
@@ -723,6 +762,7 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     run.model = &worker.model.m
     run.worker = &worker.w
     run.schedule = &lr.s
+    run.stop = &stop.flag if stop is not None else NULL
     cdef bytes bpath = os.fsencode(path)
     cdef const char *cpath = bpath
     cdef int rc
@@ -736,7 +776,7 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
         worker._busy = False
     if rc == ERR_IO:
         raise _io_error(run.err, path)
-    if rc:
+    if rc < 0:
         raise MemoryError()
     return run.raw, run.effective
 

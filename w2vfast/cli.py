@@ -5,6 +5,7 @@ and exit with status 2.
 """
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -33,13 +34,23 @@ def _demo(args):
     return 0
 
 
+def _check_writable(path):
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: no directory {directory}")
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"cannot write {path}: directory {directory} is not writable")
+
+
 def _train(args):
     from .model import Word2Vec
 
+    _check_writable(args.output)  # before hours of training, not after
     model = Word2Vec(corpus_file=args.corpus_file, vector_size=args.size, window=args.window,
                      min_count=args.min_count, sample=args.sample, sg=int(args.sg), hs=int(args.hs),
                      negative=args.negative, epochs=args.epochs, workers=args.workers, alpha=args.alpha,
-                     seed=args.seed, shared_negatives=args.shared_negatives, progress=not args.quiet)
+                     seed=args.seed, shared_negatives=args.shared_negatives,
+                     progress=False if args.quiet else None)  # None: a bar only when stderr is a terminal
     stats = model.last_train_stats
     print(f"trained {len(model.wv):,} words on {stats['raw_words']:,} raw words in {stats['seconds']:.1f}s "
           f"({stats['raw_words'] / stats['seconds'] / 1e6:.2f} M words/s)", file=sys.stderr)
@@ -59,10 +70,13 @@ def _load_vectors(path, binary):
         return Word2Vec.load(path).wv
     if binary is None:
         binary = path.endswith(".bin") or path.endswith(".bin.gz")
-    return KeyedVectors.load_word2vec_format(path, binary=binary)
+    # surrogateescape: files we write keep invalid UTF-8 bytes of the corpus as they were
+    return KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="surrogateescape")
 
 
 def _similar(args):
+    if args.topn < 1:
+        raise ValueError(f"--topn must be at least 1, got {args.topn}")
     wv = _load_vectors(args.vectors, args.binary)
     for word, score in wv.most_similar(positive=args.positive, negative=args.negative or None, topn=args.topn):
         print(f"{score:.4f}\t{word}")
@@ -70,6 +84,8 @@ def _similar(args):
 
 
 def _evaluate(args):
+    if not args.analogies and not args.pairs:
+        raise ValueError("nothing to evaluate: give --analogies FILE and/or --pairs FILE...")
     wv = _load_vectors(args.vectors, args.binary)
     if args.analogies:
         score, _ = wv.evaluate_word_analogies(args.analogies, restrict_vocab=args.restrict_vocab)
@@ -80,10 +96,16 @@ def _evaluate(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, like every other error of this command
+        print(f"w2vfast: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="w2vfast", description="Fast word2vec training.")
+    parser = _Parser(prog="w2vfast", description="Fast word2vec training.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", help="train on a built-in corpus and show neighbours and analogies")
     p.add_argument("--sentences", type=int, default=40000)
@@ -136,7 +158,12 @@ def main(argv=None):
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
         return args.func(args)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError, ImportError) as exc:
+    except MemoryError:
+        print("w2vfast: error: out of memory (is vector_size or the vocabulary too large?)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # any failure is one line; -v shows the traceback
+        if args.verbose:
+            logging.exception("failed")
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"w2vfast: error: {message}", file=sys.stderr)
         return 2

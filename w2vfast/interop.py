@@ -20,12 +20,13 @@ def model_to_gensim(model):
     if model.vocabulary is None:
         raise ValueError("the model has no vocabulary yet: nothing to convert")
     settings = {name: getattr(model, name) for name in _SHARED}
-    settings["min_count"] = 1  # our vocabulary is already chosen: keep every word of it
+    # Our vocabulary is already chosen: gensim must keep every word of it and add none (null_word is ours).
+    settings.update(min_count=1, max_final_vocab=None, null_word=0)
     g = GensimWord2Vec(workers=model.workers, **settings)
     keys = model.vocabulary.index_to_key
     counts = model.vocabulary.counts
     g.build_vocab_from_freq(dict(zip(keys, counts.tolist())), corpus_count=model.corpus_count)
-    g.min_count = model.min_count
+    g.min_count, g.max_final_vocab, g.null_word = model.min_count, model.max_final_vocab, model.null_word
     g.corpus_total_words = model.corpus_total_words
     order = np.fromiter((g.wv.key_to_index[k] for k in keys), dtype=np.int64, count=len(keys))
     g.wv.vectors[order] = model.wv.vectors
@@ -43,9 +44,11 @@ def model_to_gensim(model):
 
 
 def model_from_gensim(cls, g):
-    from .keyedvectors import KeyedVectors
     from .vocab import Vocabulary
 
+    if not hasattr(g, "wv") or not hasattr(g, "sg"):
+        raise TypeError(f"from_gensim() takes a gensim Word2Vec model, got {type(g).__name__}; for vectors alone "
+                        "use w2vfast.KeyedVectors.from_gensim()")
     settings = {name: getattr(g, name) for name in _SHARED if hasattr(g, name)}
     model = cls(workers=getattr(g, "workers", 3), **settings)
     keys = list(g.wv.index_to_key)
@@ -56,7 +59,7 @@ def model_from_gensim(cls, g):
     model.corpus_count = int(getattr(g, "corpus_count", 0) or 0)
     model.corpus_total_words = int(getattr(g, "corpus_total_words", 0) or counts.sum())
     syn0 = np.ascontiguousarray(g.wv.vectors, dtype=np.float32).copy()
-    model.wv = KeyedVectors.from_arrays(keys, syn0, counts=counts)
+    model._set_wv(syn0)
     model.syn1neg = np.array(g.syn1neg, dtype=np.float32) if model.negative and hasattr(g, "syn1neg") else None
     if model.hs and hasattr(g, "syn1"):
         codes = [np.asarray(g.wv.get_vecattr(k, "code"), dtype=np.uint8) for k in keys]

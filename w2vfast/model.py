@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from . import vocab as _vocab
-from ._corpus import TokenTable, check_corpus_file, encode_sentences, file_ranges, scan_file, train_file_range
+from ._corpus import (StopFlag, TokenTable, check_corpus_file, encode_sentences, file_ranges, scan_file,
+                      train_file_range)
 from ._kernels import KernelModel, KernelWorker, LearningRate
 from .callbacks import call_hook
 from .keyedvectors import KeyedVectors
@@ -21,6 +22,9 @@ from .progress import Progress
 logger = logging.getLogger(__name__)
 
 MAX_WORDS_IN_BATCH = 10000
+# Upper bounds that keep settings from overflowing the kernels' int32 arithmetic or allocating absurd scratch.
+_LIMITS = {"vector_size": 100_000, "window": 100_000, "negative": 10_000, "batch_words": 100_000_000,
+           "max_sentence_length": 100_000_000, "workers": 4096, "epochs": 1_000_000}
 
 
 def _require(condition, message):
@@ -107,11 +111,15 @@ class Word2Vec:
         for name in ("vector_size", "window", "epochs", "workers", "batch_words", "max_sentence_length"):
             _require(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
         _require(self.negative >= 0, f"negative must be >= 0, got {self.negative}")
+        for name, limit in _LIMITS.items():
+            _require(getattr(self, name) <= limit, f"{name}={getattr(self, name)} is beyond the supported {limit:,}")
+        _require(0 <= self.seed < 2**64, f"seed must be an integer in [0, 2**64), got {self.seed}")
         _require(self.alpha > 0 and np.isfinite(self.alpha), f"alpha must be a positive number, got {self.alpha}")
         _require(self.min_alpha >= 0 and np.isfinite(self.min_alpha), f"min_alpha must be >= 0, got {self.min_alpha}")
         _require(self.sample >= 0 and np.isfinite(self.sample), f"sample must be >= 0, got {self.sample}")
         _require(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count}")
-        _require(np.isfinite(self.ns_exponent), f"ns_exponent must be a finite number, got {self.ns_exponent}")
+        _require(np.isfinite(self.ns_exponent) and abs(self.ns_exponent) <= 10,
+                 f"ns_exponent must be a number in [-10, 10], got {self.ns_exponent}")
         if self.max_vocab_size is not None:
             _require(int(self.max_vocab_size) >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}")
         if self.max_final_vocab is not None:
@@ -149,7 +157,8 @@ class Word2Vec:
         logger.info("collected %d word types from %d words and %d sentences in %.2fs",
                     len(keys), total_words, total_sentences, time.perf_counter() - t0)
         if total_words == 0:
-            raise ValueError("the corpus is empty: it has no tokens")
+            where = f" {os.fspath(corpus_file)!r}" if corpus_file is not None else ""
+            raise ValueError(f"the corpus{where} is empty: it has no tokens")
         self.corpus_count = total_sentences
         self.corpus_total_words = total_words
         self.raw_vocab = dict(zip(keys, counts.tolist())) if keep_raw_vocab else None
@@ -160,6 +169,8 @@ class Word2Vec:
         """Build the vocabulary from a {word: count} mapping instead of a corpus."""
         keys = list(word_freq)
         counts = np.array([word_freq[k] for k in keys], dtype=np.int64)
+        if len(counts) and counts.min() < 0:
+            raise ValueError(f"word_freq has a negative count for {keys[int(counts.argmin())]!r}")
         self.corpus_count = int(corpus_count) if corpus_count else 0
         self.corpus_total_words = int(counts.sum())
         if self.corpus_total_words == 0:
@@ -178,9 +189,16 @@ class Word2Vec:
             self._grow_weights(old_size)
         else:
             if not keys:
+                limits = f"min_count={self.min_count}"
+                if self.max_final_vocab is not None:
+                    limits += f", max_final_vocab={self.max_final_vocab}"
+                if self.max_vocab_size is not None:
+                    limits += f", max_vocab_size={self.max_vocab_size}"
+                if trim_rule is not None:
+                    limits += " and trim_rule"
                 raise ValueError(
-                    f"no word occurs at least min_count={self.min_count} times in a corpus of "
-                    f"{self.corpus_total_words} words ({len(raw_keys)} distinct): lower min_count or give more text")
+                    f"no word is left after applying {limits} to a corpus of {self.corpus_total_words} words "
+                    f"({len(raw_keys)} distinct): relax those settings or give more text")
             if self.null_word and "\0" not in keys:
                 keys.append("\0")
                 kept = np.append(kept, 1)
@@ -212,14 +230,24 @@ class Word2Vec:
         syn0[old_size:] = self._new_rows(n - old_size, old_size)
         if self.syn1neg is not None:
             self.syn1neg = np.concatenate([self.syn1neg, np.zeros((n - old_size, self.vector_size), np.float32)])
-        if self.syn1 is not None:
-            # The Huffman tree is rebuilt over the new counts, so inner-node rows start afresh.
+        if self.syn1 is not None and n != old_size:
+            # New words mean a new Huffman tree: its inner-node rows start afresh.
             self.syn1 = np.zeros((n, self.vector_size), dtype=np.float32)
+            self.vocabulary.codes = None
         self._set_wv(syn0)
 
     def _set_wv(self, syn0):
         v = self.vocabulary
         self.wv = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+
+    def _check_consistent(self):
+        """model.wv must still describe model.vocabulary row for row (a user may have reordered or grown it)."""
+        v, wv = self.vocabulary, self.wv
+        if wv.index_to_key is not v.index_to_key or len(v.index_to_key) != len(v.counts) \
+                or len(wv.vectors) != len(v.counts):
+            raise ValueError("model.wv no longer matches the model's vocabulary (it was reordered, grown or "
+                             "replaced, e.g. by sort_by_descending_frequency() or add_vectors()); copy the vectors "
+                             "out with model.wv.save_word2vec_format(...) instead of training or saving this model")
 
     def _rebuild_tables(self):
         v = self.vocabulary
@@ -232,6 +260,7 @@ class Word2Vec:
 
     # --------------------------------------------------------------------------------------- training
     def _kernel_model(self, compute_loss):
+        self._check_consistent()
         syn0 = self.wv.vectors
         if not (isinstance(syn0, np.ndarray) and syn0.dtype == np.float32 and syn0.flags.c_contiguous
                 and syn0.shape == (len(self.vocabulary), self.vector_size)):
@@ -271,6 +300,8 @@ class Word2Vec:
             raise ValueError("train() needs an explicit epochs count (usually model.epochs)")
         epochs = int(epochs)
         _require(epochs >= 1, f"epochs must be at least 1, got {epochs}")
+        total_words = int(total_words) if total_words else None
+        total_examples = int(total_examples) if total_examples else None
         if corpus_file is not None:
             if not total_words:
                 raise ValueError("train(corpus_file=...) needs total_words (usually model.corpus_total_words) "
@@ -280,18 +311,20 @@ class Word2Vec:
                              "(model.corpus_total_words) to schedule the learning rate")
         start_alpha = self.alpha if start_alpha is None else float(start_alpha)
         end_alpha = self.min_alpha if end_alpha is None else float(end_alpha)
-        _require(start_alpha > 0, f"start_alpha must be positive, got {start_alpha}")
-        self.compute_loss = bool(compute_loss) or self.compute_loss
-        callbacks = tuple(callbacks) or self.callbacks
+        _require(0 < start_alpha < np.inf, f"start_alpha must be a positive finite number, got {start_alpha}")
+        _require(0 <= end_alpha < np.inf, f"end_alpha must be a finite number >= 0, got {end_alpha}")
+        self.compute_loss = bool(compute_loss)  # as in gensim: each train() call says whether to track loss
+        callbacks = tuple(callbacks)
 
-        if total_words:
-            words_per_epoch = int(total_words)
-        elif self.corpus_count and total_examples == self.corpus_count:
+        if self.corpus_count and total_examples == self.corpus_count and corpus_file is None:
             words_per_epoch = self.corpus_total_words
+        elif total_words:
+            words_per_epoch = total_words
         else:  # only a sentence count: estimate words from the average sentence length seen by build_vocab
             avg = self.corpus_total_words / max(self.corpus_count, 1)
             words_per_epoch = max(1, int(round(int(total_examples) * avg)))
         lr = LearningRate(start_alpha, end_alpha, words_per_epoch * epochs)
+        stop = StopFlag()
 
         kernel_model = self._kernel_model(self.compute_loss)
         workers = self._workers(kernel_model)
@@ -309,11 +342,11 @@ class Word2Vec:
                     w.examples = 0
                 t0 = time.perf_counter()
                 if corpus_file is not None:
-                    raw, eff = self._train_epoch_file(corpus_file, workers, lr, progress, epoch, epochs,
+                    raw, eff = self._train_epoch_file(corpus_file, workers, lr, stop, progress, epoch, epochs,
                                                       report_delay)
                 else:
-                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, lr, progress, epoch, epochs,
-                                                          queue_factor)
+                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, lr, stop, progress, epoch,
+                                                          epochs, queue_factor)
                 elapsed = time.perf_counter() - t0
                 raw_total += raw
                 eff_total += eff
@@ -322,6 +355,11 @@ class Word2Vec:
                 self.epoch_losses.append(epoch_loss)
                 self.min_alpha_yet_reached = lr.alpha
                 self.wv.invalidate_norms()
+                self._check_finite(epoch, start_alpha)
+                if raw != words_per_epoch and epoch == 0:
+                    logger.warning("epoch 0 read %d raw words but the learning-rate schedule expected %d per epoch "
+                                   "(from total_examples/total_words): alpha will %s", raw, words_per_epoch,
+                                   "reach min_alpha early" if raw > words_per_epoch else "end above min_alpha")
                 logger.info("EPOCH %d: training on %d raw words (%d effective words) took %.1fs, %.0f effective "
                             "words/s%s", epoch, raw, eff, elapsed, eff / max(elapsed, 1e-9),
                             f", loss {epoch_loss:.1f}" if self.compute_loss else "")
@@ -339,12 +377,18 @@ class Word2Vec:
         call_hook(callbacks, "on_train_end", self)
         return eff_total, raw_total
 
+    def _check_finite(self, epoch, start_alpha):
+        for name, mat in (("input vectors", self.wv.vectors), ("syn1neg", self.syn1neg), ("syn1", self.syn1)):
+            if mat is not None and not np.isfinite(mat).all():
+                raise FloatingPointError(f"training diverged in epoch {epoch}: {name} hold NaN or infinite values "
+                                         f"(alpha={start_alpha} too large, or non-finite vectors to begin with)")
+
     def _token_table_for_training(self):
         if self._token_table is None:
             self._token_table = TokenTable(self.vocabulary.index_to_key)
         return self._token_table
 
-    def _train_epoch_file(self, path, workers, lr, progress, epoch, epochs, report_delay):
+    def _train_epoch_file(self, path, workers, lr, stop, progress, epoch, epochs, report_delay):
         table = self._token_table_for_training()
         ranges = file_ranges(path, len(workers))
         results = [None] * len(workers)
@@ -353,22 +397,29 @@ class Word2Vec:
         def run(i):
             try:
                 results[i] = train_file_range(workers[i], table, lr, path, ranges[i][0], ranges[i][1],
-                                              self.max_sentence_length, self.batch_words)
+                                              self.max_sentence_length, self.batch_words, stop)
             except BaseException as exc:  # surfaced in the calling thread below
                 errors.append(exc)
+                stop.set()
 
         threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
         for t in threads:
             t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(timeout=min(report_delay, 0.5))
-                progress.update(lr.done, epoch, epochs, lr.alpha)
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(timeout=min(report_delay, 0.5))
+                    progress.update(lr.done, epoch, epochs, lr.alpha)
+        except BaseException:  # Ctrl-C: stop the C loops after their current batch before handing back control
+            stop.set()
+            for t in threads:
+                t.join()
+            raise
         if errors:
             raise errors[0]
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
-    def _train_epoch_iterable(self, sentences, workers, lr, progress, epoch, epochs, queue_factor):
+    def _train_epoch_iterable(self, sentences, workers, lr, stop, progress, epoch, epochs, queue_factor):
         jobs = queue.Queue(maxsize=max(2, queue_factor * len(workers)))
         effective = [0] * len(workers)
         errors = []
@@ -379,12 +430,13 @@ class Word2Vec:
                 job = jobs.get()
                 if job is None:
                     return
-                if errors:
-                    continue  # drain after a failure elsewhere
+                if stop.is_set:
+                    continue  # drain the queue after a failure or an interrupt
                 try:
                     effective[i] += kw.train(job[0], job[1], lr, job[2])
                 except BaseException as exc:
                     errors.append(exc)
+                    stop.set()
 
         threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
         for t in threads:
@@ -400,10 +452,13 @@ class Word2Vec:
                     raw_words += self._submit(jobs, batch, table)
                     batch, batch_tokens = [], 0
                     progress.update(lr.done, epoch, epochs, lr.alpha)
-                    if errors:
+                    if stop.is_set:
                         break
-            if batch and not errors:
+            if batch and not stop.is_set:
                 raw_words += self._submit(jobs, batch, table)
+        except BaseException:
+            stop.set()
+            raise
         finally:
             for _ in threads:
                 jobs.put(None)

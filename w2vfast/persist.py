@@ -33,6 +33,7 @@ def save_model(model, path):
     path = os.fspath(path)
     if model.vocabulary is None:
         raise ValueError("nothing to save: the model has no vocabulary yet (call build_vocab() first)")
+    model._check_consistent()
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -55,6 +56,9 @@ def save_model(model, path):
                         np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
             raw.flush()
             os.fsync(raw.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -100,12 +104,12 @@ def _read_arrays(path, names, mmap):
 
 
 def load_model(cls, path, mmap=None):
-    from .keyedvectors import KeyedVectors
     from .vocab import Vocabulary
 
     path = os.fspath(path)
-    if mmap not in (None, "r", "r+", "c"):
-        raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
+    # "r+" is refused: writes through the map would change the archive behind its checksums.
+    if mmap not in (None, "r", "c"):
+        raise ValueError(f"mmap must be None, 'r' (read-only) or 'c' (copy-on-write), got {mmap!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path}")
     try:
@@ -123,6 +127,8 @@ def load_model(cls, path, mmap=None):
                               mmap)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise ValueError(f"{path}: damaged model file: {exc}") from None
+    if not all(k in meta for k in ("keys", "settings", "state")):
+        raise ValueError(f"{path}: damaged model file: model.json lacks keys, settings or state")
     keys = meta["keys"]
     settings = meta["settings"]
     syn0 = arrays.get("syn0")
@@ -142,7 +148,7 @@ def load_model(cls, path, mmap=None):
     for name, mat in (("syn1neg", model.syn1neg), ("syn1", model.syn1)):
         if mat is not None and mat.shape != syn0.shape:
             raise ValueError(f"{path}: damaged model file: {name} has shape {mat.shape}, expected {syn0.shape}")
-    model.wv = KeyedVectors.from_arrays(keys, syn0, counts=model.vocabulary.counts)
+    model._set_wv(syn0)
     model._rng_states = [int(s) for s in meta.get("rng_states", [])] or None
     model._rebuild_tables()
     return model

@@ -45,6 +45,8 @@ def count_words(sentences, max_vocab_size=None, progress_per=10000):
     min_reduce = 1
     for n_sentences, sentence in enumerate(sentences, start=1):
         _check_sentence(sentence, n_sentences - 1)
+        if not isinstance(sentence, (list, tuple)):
+            raise TypeError(f"sentence #{n_sentences - 1} is a {type(sentence).__name__}, not a list of tokens")
         counts.update(sentence)
         total_words += len(sentence)
         if max_vocab_size and len(counts) > max_vocab_size:
@@ -52,6 +54,10 @@ def count_words(sentences, max_vocab_size=None, progress_per=10000):
             min_reduce += 1
         if progress_per and n_sentences % (progress_per * 100) == 0:
             logger.info("PROGRESS: at sentence #%d, %d words, %d word types", n_sentences, total_words, len(counts))
+    # Check token types once per distinct token rather than once per token.
+    for token in counts:
+        if not isinstance(token, str):
+            raise TypeError(f"tokens must be str, found {type(token).__name__} {token!r}")
     return counts, total_words, n_sentences
 
 
