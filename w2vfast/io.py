@@ -1,0 +1,490 @@
+"""Read and write word vectors in the original word2vec text and binary formats.
+
+Text:   a header line "V D", then one line per word: the word and D decimal numbers, separated by spaces.
+Binary: the same header line, then per word: the word's bytes, one space, D little-endian float32, and a
+        newline (word2vec.c writes it; readers accept files with or without it).
+
+Files are streamed in large chunks and parsed by the C routines in w2vfast._fastio, so reading costs about
+what the disk costs. Names ending in .gz or .bz2 are (de)compressed on the fly. Saves are atomic: the data
+goes to a temporary file beside the target, which replaces the target only once it is complete.
+"""
+import bz2
+import gzip
+import logging
+import os
+import re
+import sys
+import uuid
+
+import numpy as np
+
+from . import _fastio
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Word2VecFormatError",
+    "read_word2vec_format",
+    "load_word2vec_format",
+    "write_word2vec_format",
+    "save_word2vec_format",
+    "read_vocab_counts",
+]
+
+_CHUNK = 16 << 20           # bytes read per call
+_MAX_LINE = 256 << 20       # a text line or binary record longer than this means a damaged file
+_MAX_HEADER = 4096
+_MAX_DIM = 1 << 24          # a bigger vector size is taken as a damaged header, not allocated
+_UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashreplace")
+_WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
+
+
+class Word2VecFormatError(ValueError):
+    """A file that is not valid word2vec text/binary data (or does not match its header)."""
+
+
+# ----------------------------------------------------------------------------------------------- opening
+
+def _open_read(source):
+    """(binary file object, close_it, name, size or None) for a path or an open binary file."""
+    if hasattr(source, "read"):
+        return source, False, getattr(source, "name", "<stream>"), None
+    path = os.fspath(source)
+    name = str(path)
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb"), True, name, None
+    if name.endswith(".bz2"):
+        return bz2.open(path, "rb"), True, name, None
+    f = open(path, "rb")
+    try:
+        size = os.fstat(f.fileno()).st_size
+    except OSError:
+        size = None
+    return f, True, name, size
+
+
+class _Reader:
+    """A growable byte window over a stream: data[start:end] is read but not yet consumed."""
+
+    def __init__(self, f, chunk=None):
+        self.f = f
+        self.buf = bytearray(chunk or _CHUNK)
+        self.start = 0
+        self.end = 0
+        self.offset = 0          # file position of buf[0]
+        self.eof = False
+        self._readinto = getattr(f, "readinto", None)
+
+    def _read_into(self, lo, hi):
+        # the views are released before returning, so the bytearray can still be resized later
+        with memoryview(self.buf) as mv, mv[lo:hi] as target:
+            if self._readinto is not None:
+                n = self._readinto(target)
+            else:
+                data = self.f.read(hi - lo)
+                n = len(data)
+                target[:n] = data
+        return n or 0
+
+    def fill(self):
+        """Read more data: keep the unconsumed bytes, then fill the window (growing it if it was full)."""
+        if self.eof:
+            return False
+        if self.start:
+            keep = self.end - self.start
+            self.buf[:keep] = self.buf[self.start:self.end]
+            self.offset += self.start
+            self.start, self.end = 0, keep
+        if self.end == len(self.buf):
+            if len(self.buf) >= max(_MAX_LINE, _CHUNK):
+                raise Word2VecFormatError(
+                    f"a record longer than {_MAX_LINE} bytes at byte offset {self.offset}; the file is damaged "
+                    "or not in word2vec format"
+                )
+            self.buf.extend(bytes(len(self.buf)))
+        got = 0
+        while self.end < len(self.buf):
+            n = self._read_into(self.end, len(self.buf))
+            if n == 0:
+                self.eof = True
+                break
+            self.end += n
+            got += n
+        return got > 0 or self.eof
+
+    def readline(self, max_len):
+        """The next line (without its newline), or None at the end of the stream."""
+        while True:
+            i = self.buf.find(b"\n", self.start, self.end)
+            if i >= 0:
+                line = bytes(self.buf[self.start:i])
+                self.start = i + 1
+                return line
+            if self.end - self.start > max_len:
+                return bytes(self.buf[self.start:self.start + max_len])
+            if self.eof:
+                if self.start == self.end:
+                    return None
+                line = bytes(self.buf[self.start:self.end])
+                self.start = self.end
+                return line
+            self.fill()
+
+    def rest_is_blank(self):
+        """True when nothing but whitespace remains in the stream."""
+        while True:
+            if self.buf[self.start:self.end].strip():
+                return False
+            self.start = self.end
+            if self.eof:
+                return True
+            self.fill()
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+def _check_unicode_errors(unicode_errors):
+    if unicode_errors not in _UNICODE_ERRORS:
+        raise ValueError(f"unicode_errors must be one of {_UNICODE_ERRORS}, got {unicode_errors!r}")
+
+
+def _parse_header(line, name):
+    if line is None:
+        raise Word2VecFormatError(f"{name}: the file is empty; expected a header line 'V D'")
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        shown = line[:80]
+        raise Word2VecFormatError(
+            f"{name}: invalid header {shown!r}; expected two non-negative integers 'V D' (the number of vectors "
+            "and their size). Use no_header=True for text files without one"
+        )
+    vocab_size, vector_size = int(parts[0]), int(parts[1])
+    if not 1 <= vector_size <= _MAX_DIM:
+        raise Word2VecFormatError(
+            f"{name}: the header declares vector size {vector_size}; expected 1 to {_MAX_DIM}"
+        )
+    return vocab_size, vector_size
+
+
+def read_vocab_counts(fvocab, unicode_errors="strict", encoding="utf-8"):
+    """Read a vocabulary side file, one 'word count' per line, into a dict {word: count}."""
+    _check_unicode_errors(unicode_errors)
+    counts = {}
+    f, close, name, _ = _open_read(fvocab)
+    try:
+        for line_no, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2:
+                raise Word2VecFormatError(f"{name}: line {line_no} is not 'word count': {line[:80]!r}")
+            try:
+                word = parts[0].decode(encoding, unicode_errors)
+            except UnicodeDecodeError as exc:
+                raise Word2VecFormatError(f"{name}: line {line_no}: the word is not valid {encoding} ({exc.reason})") from None
+            try:
+                counts[word] = int(parts[1])
+            except ValueError:
+                raise Word2VecFormatError(f"{name}: line {line_no}: count {parts[1][:40]!r} is not an integer") from None
+    finally:
+        if close:
+            f.close()
+    return counts
+
+
+def _initial_capacity(target, vector_size, size, binary):
+    """Rows to allocate up front: the target, bounded by what the file's size can possibly hold."""
+    cap = target
+    if size is not None:
+        # smallest possible record: a 1-byte word, its separator(s), and the vector
+        per_record = (2 + 4 * vector_size) if binary else (2 + 2 * vector_size)
+        cap = min(cap, size // per_record + 1)
+    else:
+        cap = min(cap, max(1, (16 << 20) // (4 * vector_size)))  # unknown size: start small, grow
+    return max(int(cap), 1)
+
+
+def _grow(out, target):
+    rows = min(target, max(2 * out.shape[0], 16))
+    grown = np.empty((rows, out.shape[1]), dtype=np.float32)
+    grown[: out.shape[0]] = out
+    return grown
+
+
+def read_word2vec_format(
+    fname, binary=False, limit=None, unicode_errors="strict", encoding="utf-8", no_header=False,
+    datatype=np.float32, allow_nonfinite=False,
+):
+    """Read a word2vec text or binary file.
+
+    Returns (keys, vectors, vocab_size) where keys is a list of str in file order (later duplicates of a
+    word are dropped, with a warning), vectors is a C-contiguous (len(keys), D) array of `datatype`, and
+    vocab_size is the number of records read (duplicates included), which the fake counts of
+    load_word2vec_format are based on.
+
+    limit: read at most this many vectors (None or 0: all, like gensim). unicode_errors: how to decode words
+    that are not valid `encoding` ("strict" raises a ValueError naming the record). allow_nonfinite: accept
+    NaN/Inf values (rejected by default with a ValueError naming the word). no_header: a text file without
+    the "V D" line (GloVe style); the sizes are taken from the data.
+    Any damage (truncation, a header that disagrees with the data, a value that is not a number) raises
+    Word2VecFormatError, a ValueError.
+    """
+    keys, vectors, records, _ = _read_word2vec(
+        fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite)
+    return keys, vectors, records
+
+
+def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite):
+    """read_word2vec_format, plus the {key: row} dict built while parsing."""
+    _check_unicode_errors(unicode_errors)
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be non-negative, got {limit}")
+    if no_header and binary:
+        raise ValueError("no_header=True needs binary=False: binary files always start with a 'V D' header")
+    f, close, name, size = _open_read(fname)
+    try:
+        reader = _Reader(f)
+        if no_header:
+            vector_size = _fastio.count_fields(_peek_first_line(reader, name)) - 1
+            if not 1 <= vector_size <= _MAX_DIM:
+                raise Word2VecFormatError(f"{name}: the first line has {vector_size} values after its word")
+            declared = None
+            target = limit if limit else sys.maxsize
+            line_no = 0
+        else:
+            declared, vector_size = _parse_header(reader.readline(_MAX_HEADER), name)
+            target = min(declared, limit) if limit else declared
+            line_no = 1
+
+        out = np.empty((_initial_capacity(target, vector_size, size, binary) if target else 0, vector_size),
+                       dtype=np.float32)
+        words, index, dups, nonfinite = [], {}, [], []
+        row = 0
+        while row < target:
+            if row == out.shape[0]:
+                out = _grow(out, target)
+            try:
+                if binary:
+                    pos, row = _fastio.parse_binary(
+                        reader.buf, reader.start, reader.end, out, row, words, index, dups, nonfinite,
+                        encoding, unicode_errors, reader.eof, reader.offset,
+                    )
+                else:
+                    pos, row, line_no = _fastio.parse_text(
+                        reader.buf, reader.start, reader.end, out, row, words, index, dups, nonfinite,
+                        encoding, unicode_errors, reader.eof, line_no,
+                    )
+            except ValueError as exc:
+                raise Word2VecFormatError(f"{name}: {exc}") from None
+            reader.start = pos
+            if row < out.shape[0]:
+                # the parser stopped for want of data
+                if reader.eof:
+                    break
+                reader.fill()
+        if declared is not None and row < target:
+            raise Word2VecFormatError(
+                f"{name}: the header declares {declared} vectors but the file holds only {row}; "
+                "the file is truncated or its header is wrong"
+            )
+        if declared is not None and not (limit and limit <= declared) and not reader.rest_is_blank():
+            what = "records" if binary else "lines"
+            raise Word2VecFormatError(
+                f"{name}: more data follows the {declared} vectors the header declares (at byte offset "
+                f"{reader.offset + reader.start}); the header's vector count or vector size is wrong, or extra "
+                f"{what} were appended"
+            )
+    finally:
+        if close:
+            f.close()
+
+    if out.shape[0] != row:
+        out = out[:row].copy()
+    if binary and sys.byteorder == "big":
+        out.byteswap(inplace=True)
+        nonfinite = np.nonzero(~np.isfinite(out).all(axis=1))[0].tolist()
+    if nonfinite and not allow_nonfinite:
+        i = nonfinite[0]
+        j = int(np.nonzero(~np.isfinite(out[i]))[0][0])
+        raise Word2VecFormatError(
+            f"{name}: the vector of {words[i]!r} (vector {i + 1}) holds a non-finite value "
+            f"({out[i, j]} at dimension {j}); pass allow_nonfinite=True to load it anyway"
+        )
+
+    if dups:
+        for i in dups[:20]:
+            logger.warning("duplicate word %r in %s at vector %d; keeping only its first vector", words[i], name, i + 1)
+        keep = np.ones(row, dtype=bool)
+        keep[dups] = False
+        words = [w for w, k in zip(words, keep.tolist()) if k]
+        out = out[keep]
+        index = dict(zip(words, range(len(words))))
+    if np.dtype(datatype) != out.dtype:
+        out = out.astype(datatype)
+    return words, out, row, index
+
+
+def _peek_first_line(reader, name):
+    """The first non-blank line of a headerless text file, left unconsumed in the reader's window."""
+    pos = 0
+    while True:
+        i = reader.buf.find(b"\n", pos, reader.end)
+        if i < 0:
+            if reader.eof:
+                line = bytes(reader.buf[pos:reader.end])
+                if not line.strip():
+                    raise Word2VecFormatError(f"{name}: the file is empty")
+                return line
+            reader.fill()      # nothing is consumed yet, so this only appends (or grows the window)
+            continue
+        line = bytes(reader.buf[pos:i])
+        if line.strip():
+            return line
+        pos = i + 1
+
+
+def load_word2vec_format(
+    fname, fvocab=None, binary=False, encoding="utf-8", unicode_errors="strict", limit=None,
+    datatype=np.float32, no_header=False, allow_nonfinite=False, cls=None,
+):
+    """Load a word2vec text/binary file into a KeyedVectors (see read_word2vec_format for the options).
+
+    Each key gets a "count" attribute: from `fvocab` (a 'word count' per line file) when given, otherwise
+    made-up descending counts (V - index) so that saving again keeps the file's order.
+    """
+    if cls is None:
+        from .keyedvectors import KeyedVectors as cls
+    counts = read_vocab_counts(fvocab, unicode_errors, encoding) if fvocab is not None else None
+    keys, vectors, vocab_size, key_to_index = _read_word2vec(
+        fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite)
+    if counts is None:
+        count_arr = vocab_size - np.arange(len(keys), dtype=np.int64)
+    else:
+        count_arr = np.zeros(len(keys), dtype=np.int64)
+        missing = 0
+        for i, k in enumerate(keys):
+            c = counts.get(k)
+            if c is None:
+                missing += 1
+            else:
+                count_arr[i] = c
+        if missing:
+            logger.warning("vocabulary file %s lacks %d of the %d words; their count is 0", fvocab, missing, len(keys))
+    return cls.from_arrays(keys, vectors, counts=count_arr, copy=False, key_to_index=key_to_index)
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+class _AtomicFile:
+    """Write to a temporary file beside `path`; on success it replaces `path`, on failure it is removed."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        folder, base = os.path.split(os.path.abspath(self.path))
+        self.tmp = os.path.join(folder, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
+        self.raw = None
+        self.f = None
+
+    def __enter__(self):
+        # os.open applies the umask, so the result gets the same permissions a plain open() would give
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        self.raw = os.fdopen(fd, "wb", buffering=1 << 20)
+        name = self.path
+        if name.endswith(".gz"):
+            self.f = gzip.GzipFile(filename=os.path.basename(name[:-3]), mode="wb", fileobj=self.raw, mtime=0)
+        elif name.endswith(".bz2"):
+            self.f = bz2.BZ2File(self.raw, "wb")
+        else:
+            self.f = self.raw
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.f is not self.raw:
+                self.f.close()
+            if exc_type is None:
+                self.raw.flush()
+                os.fsync(self.raw.fileno())
+            self.raw.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+        return False
+
+
+def _encode_keys(keys, prefix):
+    enc = []
+    for k in keys:
+        s = k if isinstance(k, str) else str(k)
+        enc.append((prefix + s).encode("utf-8", "surrogateescape"))
+    joined = b"\x00".join(enc)
+    if _WHITESPACE.search(joined) or any(not e for e in enc):
+        for k, e in zip(keys, enc):
+            if not e or _WHITESPACE.search(e):
+                raise ValueError(
+                    f"key {k!r} is empty or holds whitespace, which the word2vec format cannot store"
+                )
+    return enc
+
+
+def write_word2vec_format(
+    fname, keys, vectors, binary=False, fvocab=None, counts=None, total_vec=None, write_header=True, prefix="",
+):
+    """Write `keys` and the rows of `vectors` (in that order) as a word2vec text or binary file.
+
+    fvocab: also write 'word count' lines (from `counts`) to that file. total_vec: the vector count to put
+    in the header (default len(keys)). Both files are written atomically; a name ending in .gz or .bz2 is
+    compressed.
+    """
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(keys):
+        raise ValueError(f"vectors must be a 2-D array with one row per key; got shape {vectors.shape} for {len(keys)} keys")
+    if fvocab is not None and counts is None:
+        raise ValueError("fvocab needs counts")
+    enc = _encode_keys(keys, prefix)
+    if fvocab is not None:
+        with _AtomicFile(fvocab) as fv:
+            fv.write(b"".join(b"%s %d\n" % (e, int(c)) for e, c in zip(enc, counts)))
+    n, dim = vectors.shape
+    total_vec = n if total_vec is None else int(total_vec)
+    step = max(1, (8 << 20) // max(1, dim * 4))
+    with _AtomicFile(fname) as fout:
+        if write_header:
+            fout.write(b"%d %d\n" % (total_vec, dim))
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            if binary:
+                raw = np.ascontiguousarray(vectors[lo:hi], dtype="<f4").tobytes()
+                width = 4 * dim
+                fout.write(b"".join(
+                    b"%s %s\n" % (enc[lo + i], raw[i * width:(i + 1) * width]) for i in range(hi - lo)
+                ))
+            else:
+                block = np.ascontiguousarray(vectors[lo:hi], dtype=np.float32)
+                fout.write(_fastio.format_text(enc[lo:hi], block, 0, hi - lo))
+
+
+def save_word2vec_format(
+    kv, fname, fvocab=None, binary=False, total_vec=None, write_header=True, prefix="", sort_attr="count",
+):
+    """Save a KeyedVectors in word2vec format, most frequent first when it has `sort_attr` counts (like gensim)."""
+    attrs = getattr(kv, "expandos", {})
+    if sort_attr in attrs and len(attrs[sort_attr]) == len(kv.index_to_key):
+        order = np.argsort(-np.asarray(attrs[sort_attr]), kind="stable")
+        counts_sorted = np.asarray(attrs[sort_attr])[order]
+    else:
+        if fvocab is not None:
+            raise ValueError(f"cannot write a vocabulary file: the vectors have no {sort_attr!r} attribute")
+        order = None
+        counts_sorted = None
+    keys = kv.index_to_key
+    vectors = kv.vectors
+    if order is not None and not np.array_equal(order, np.arange(len(order))):
+        keys = [keys[i] for i in order]
+        vectors = vectors[order]
+    write_word2vec_format(
+        fname, keys, vectors, binary=binary, fvocab=fvocab, counts=counts_sorted, total_vec=total_vec,
+        write_header=write_header, prefix=prefix,
+    )

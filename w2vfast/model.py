@@ -1,0 +1,473 @@
+"""Word2Vec: configuration, vocabulary building, and the threaded training driver.
+
+The heavy lifting happens in the nogil kernels (_kernels.pyx) and the C corpus readers (_corpus.pyx); this
+module decides what to train on, in which threads, and at which learning rate.
+"""
+import logging
+import os
+import queue
+import threading
+import time
+
+import numpy as np
+
+from . import vocab as _vocab
+from ._corpus import TokenTable, check_corpus_file, encode_sentences, file_ranges, scan_file, train_file_range
+from ._kernels import KernelModel, KernelWorker, LearningRate
+from .callbacks import call_hook
+from .keyedvectors import KeyedVectors
+from .progress import Progress
+
+logger = logging.getLogger(__name__)
+
+MAX_WORDS_IN_BATCH = 10000
+
+
+def _require(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+class Word2Vec:
+    """Train word2vec embeddings: skip-gram or CBOW, with negative sampling and/or hierarchical softmax.
+
+    Parameters have gensim 4.x's names, order and defaults, so `from w2vfast import Word2Vec` can replace
+    `from gensim.models import Word2Vec`. Extra keyword-only options:
+
+    max_sentence_length : sentences (and corpus_file lines) longer than this are cut into pieces.
+    shared_negatives : skip-gram only; draw one set of negatives per centre word and share it across the
+        window (faster, slightly different algorithm: see the README's benchmark table).
+    progress : show a progress bar on stderr (default: when stderr is a terminal).
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
+                 max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001, sg=0, hs=0, negative=5,
+                 ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
+                 sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None,
+                 max_final_vocab=None, shrink_windows=True, *, max_sentence_length=10000, shared_negatives=False,
+                 progress=None):
+        self.vector_size = int(vector_size)
+        self.alpha = float(alpha)
+        self.window = int(window)
+        self.min_count = int(min_count)
+        self.max_vocab_size = max_vocab_size
+        self.sample = float(sample)
+        self.seed = int(seed)
+        self.workers = int(workers)
+        self.min_alpha = float(min_alpha)
+        self.sg = int(sg)
+        self.hs = int(hs)
+        self.negative = int(negative)
+        self.ns_exponent = float(ns_exponent)
+        self.cbow_mean = int(cbow_mean)
+        self.hashfxn = hashfxn  # accepted for compatibility: initial vectors come from a seeded numpy generator
+        self.epochs = int(epochs)
+        self.null_word = int(null_word)
+        self.sorted_vocab = int(sorted_vocab)
+        self.batch_words = int(batch_words)
+        self.compute_loss = bool(compute_loss)
+        self.callbacks = tuple(callbacks)
+        self.comment = comment
+        self.max_final_vocab = max_final_vocab
+        self.shrink_windows = bool(shrink_windows)
+        self.max_sentence_length = int(max_sentence_length)
+        self.shared_negatives = bool(shared_negatives)
+        self.progress = progress
+        self._validate()
+
+        self.wv = KeyedVectors(self.vector_size)
+        self.vocabulary = None
+        self.syn1neg = None
+        self.syn1 = None
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.raw_vocab = None
+        self.train_count = 0
+        self.total_train_time = 0.0
+        self.running_training_loss = 0.0
+        self.epoch_losses = []
+        self.min_alpha_yet_reached = self.alpha
+        self._rng_states = None
+        self._token_table = None
+
+        if sentences is not None or corpus_file is not None:
+            self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file, trim_rule=trim_rule)
+            self.train(corpus_iterable=sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
+                       total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha,
+                       end_alpha=self.min_alpha, compute_loss=self.compute_loss, callbacks=self.callbacks)
+        elif trim_rule is not None:
+            logger.warning("trim_rule is only used when a corpus is given; pass it to build_vocab() instead")
+
+    # ----------------------------------------------------------------------------------------- checks
+    def _validate(self):
+        _require(self.hs or self.negative > 0, "hs=0 and negative=0 leave nothing to train: set hs=1 or negative>0")
+        _require(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs}")
+        _require(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg}")
+        _require(self.cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {self.cbow_mean}")
+        for name in ("vector_size", "window", "epochs", "workers", "batch_words", "max_sentence_length"):
+            _require(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
+        _require(self.negative >= 0, f"negative must be >= 0, got {self.negative}")
+        _require(self.alpha > 0 and np.isfinite(self.alpha), f"alpha must be a positive number, got {self.alpha}")
+        _require(self.min_alpha >= 0 and np.isfinite(self.min_alpha), f"min_alpha must be >= 0, got {self.min_alpha}")
+        _require(self.sample >= 0 and np.isfinite(self.sample), f"sample must be >= 0, got {self.sample}")
+        _require(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count}")
+        _require(np.isfinite(self.ns_exponent), f"ns_exponent must be a finite number, got {self.ns_exponent}")
+        if self.max_vocab_size is not None:
+            _require(int(self.max_vocab_size) >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}")
+        if self.max_final_vocab is not None:
+            _require(int(self.max_final_vocab) >= 1, f"max_final_vocab must be >= 1, got {self.max_final_vocab}")
+
+    @staticmethod
+    def _check_sources(corpus_iterable, corpus_file):
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise TypeError("pass exactly one of corpus_iterable (sentences) or corpus_file")
+        if corpus_file is not None:
+            check_corpus_file(corpus_file)
+            return
+        if isinstance(corpus_iterable, (str, bytes, os.PathLike)):
+            raise TypeError("the corpus is a single string or path: pass corpus_file=PATH for a file, or an "
+                            "iterable of token lists such as w2vfast.LineSentence(path)")
+        if iter(corpus_iterable) is corpus_iterable:
+            raise TypeError("the corpus is a one-shot iterator (e.g. a generator), but training reads it once per "
+                            "epoch: pass a list or a restartable iterable such as w2vfast.LineSentence(path)")
+
+    # ------------------------------------------------------------------------------------- vocabulary
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Count the corpus, choose the vocabulary, and initialise the weights (or grow them, update=True)."""
+        self._check_sources(corpus_iterable, corpus_file)
+        t0 = time.perf_counter()
+        if corpus_file is not None:
+            scan = scan_file(corpus_file, max_vocab_size=self.max_vocab_size, workers=self.workers,
+                             max_sentence_length=self.max_sentence_length)
+            keys, counts = scan.keys, scan.counts
+            total_words, total_sentences = scan.total_words, scan.total_sentences
+        else:
+            counter, total_words, total_sentences = _vocab.count_words(
+                corpus_iterable, max_vocab_size=self.max_vocab_size, progress_per=progress_per)
+            keys, counts = list(counter), np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
+        logger.info("collected %d word types from %d words and %d sentences in %.2fs",
+                    len(keys), total_words, total_sentences, time.perf_counter() - t0)
+        if total_words == 0:
+            raise ValueError("the corpus is empty: it has no tokens")
+        self.corpus_count = total_sentences
+        self.corpus_total_words = total_words
+        self.raw_vocab = dict(zip(keys, counts.tolist())) if keep_raw_vocab else None
+        self._prepare_vocab(keys, counts, update=update, trim_rule=trim_rule)
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None, trim_rule=None,
+                              update=False):
+        """Build the vocabulary from a {word: count} mapping instead of a corpus."""
+        keys = list(word_freq)
+        counts = np.array([word_freq[k] for k in keys], dtype=np.int64)
+        self.corpus_count = int(corpus_count) if corpus_count else 0
+        self.corpus_total_words = int(counts.sum())
+        if self.corpus_total_words == 0:
+            raise ValueError("word_freq is empty: no word has a positive count")
+        self._prepare_vocab(keys, counts, update=update, trim_rule=trim_rule)
+
+    def _prepare_vocab(self, raw_keys, raw_counts, update, trim_rule):
+        keys, kept = _vocab.select_words(raw_keys, raw_counts, self.min_count, self.max_final_vocab, trim_rule,
+                                         bool(self.sorted_vocab))
+        if update:
+            if self.vocabulary is None:
+                raise RuntimeError("build_vocab(update=True) needs an existing vocabulary: call build_vocab() first")
+            old_size = len(self.vocabulary)
+            added = self.vocabulary.extend(dict(zip(keys, kept.tolist())))
+            logger.info("vocabulary update: %d new words, %d in total", added, len(self.vocabulary))
+            self._grow_weights(old_size)
+        else:
+            if not keys:
+                raise ValueError(
+                    f"no word occurs at least min_count={self.min_count} times in a corpus of "
+                    f"{self.corpus_total_words} words ({len(raw_keys)} distinct): lower min_count or give more text")
+            if self.null_word and "\0" not in keys:
+                keys.append("\0")
+                kept = np.append(kept, 1)
+            self.vocabulary = _vocab.Vocabulary(keys, kept)
+            logger.info("kept %d unique words (min_count=%d)", len(keys), self.min_count)
+            self._init_weights()
+        self._rebuild_tables()
+
+    def _new_rows(self, n, first_row):
+        # Rows depend on (seed, first_row), not on PYTHONHASHSEED or on the order of earlier calls.
+        rng = np.random.default_rng([self.seed, first_row])
+        rows = rng.random((n, self.vector_size), dtype=np.float32)
+        rows -= 0.5
+        rows /= self.vector_size
+        return rows
+
+    def _init_weights(self):
+        n = len(self.vocabulary)
+        syn0 = self._new_rows(n, 0)
+        self.syn1neg = np.zeros((n, self.vector_size), dtype=np.float32) if self.negative else None
+        self.syn1 = np.zeros((n, self.vector_size), dtype=np.float32) if self.hs else None
+        self._set_wv(syn0)
+        self._rng_states = None
+
+    def _grow_weights(self, old_size):
+        n = len(self.vocabulary)
+        syn0 = np.empty((n, self.vector_size), dtype=np.float32)
+        syn0[:old_size] = self.wv.vectors[:old_size]
+        syn0[old_size:] = self._new_rows(n - old_size, old_size)
+        if self.syn1neg is not None:
+            self.syn1neg = np.concatenate([self.syn1neg, np.zeros((n - old_size, self.vector_size), np.float32)])
+        if self.syn1 is not None:
+            # The Huffman tree is rebuilt over the new counts, so inner-node rows start afresh.
+            self.syn1 = np.zeros((n, self.vector_size), dtype=np.float32)
+        self._set_wv(syn0)
+
+    def _set_wv(self, syn0):
+        v = self.vocabulary
+        self.wv = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+
+    def _rebuild_tables(self):
+        v = self.vocabulary
+        self._keep_threshold = _vocab.keep_thresholds(v.counts, self.sample)
+        if self.negative:
+            self._alias_threshold, self._alias_index = _vocab.alias_table(v.counts, self.ns_exponent)
+        if self.hs and (v.codes is None or len(v.code_offsets) != len(v) + 1):
+            v.build_huffman()
+        self._token_table = None
+
+    # --------------------------------------------------------------------------------------- training
+    def _kernel_model(self, compute_loss):
+        syn0 = self.wv.vectors
+        if not (isinstance(syn0, np.ndarray) and syn0.dtype == np.float32 and syn0.flags.c_contiguous
+                and syn0.shape == (len(self.vocabulary), self.vector_size)):
+            raise ValueError("model.wv.vectors was replaced by an array of another shape, dtype or layout; "
+                             f"training needs C-contiguous float32 of shape ({len(self.vocabulary)}, {self.vector_size})")
+        for name, mat in (("wv.vectors", syn0), ("syn1neg", self.syn1neg), ("syn1", self.syn1)):
+            if mat is not None and not mat.flags.writeable:
+                raise ValueError(f"{name} is read-only (a model loaded with mmap='r'?): load it with mmap=None "
+                                 "to train it further")
+        v = self.vocabulary
+        return KernelModel(
+            syn0, self.syn1neg, self.syn1, self._keep_threshold,
+            self._alias_threshold if self.negative else None, self._alias_index if self.negative else None,
+            v.codes if self.hs else None, v.points if self.hs else None, v.code_offsets if self.hs else None,
+            sg=self.sg, hs=self.hs, negative=self.negative, cbow_mean=self.cbow_mean, window=self.window,
+            shrink_windows=self.shrink_windows, compute_loss=compute_loss,
+            shared_negatives=self.shared_negatives and self.sg == 1)
+
+    def _workers(self, kernel_model):
+        workers = []
+        for i in range(self.workers):
+            w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length)
+            if self._rng_states is not None and i < len(self._rng_states):
+                w.rng_state = self._rng_states[i]
+            workers.append(w)
+        return workers
+
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
+              start_alpha=None, end_alpha=None, word_count=0, queue_factor=2, report_delay=1.0,
+              compute_loss=False, callbacks=(), **kwargs):
+        """Train for `epochs` passes; the learning rate falls linearly from start_alpha to end_alpha."""
+        if self.vocabulary is None or len(self.vocabulary) == 0:
+            raise RuntimeError("train() needs a vocabulary: call build_vocab() first (or pass the corpus to "
+                               "Word2Vec(...))")
+        self._check_sources(corpus_iterable, corpus_file)
+        if epochs is None:
+            raise ValueError("train() needs an explicit epochs count (usually model.epochs)")
+        epochs = int(epochs)
+        _require(epochs >= 1, f"epochs must be at least 1, got {epochs}")
+        if corpus_file is not None:
+            if not total_words:
+                raise ValueError("train(corpus_file=...) needs total_words (usually model.corpus_total_words) "
+                                 "to schedule the learning rate")
+        elif total_examples is None and total_words is None:
+            raise ValueError("train() needs total_examples (model.corpus_count) or total_words "
+                             "(model.corpus_total_words) to schedule the learning rate")
+        start_alpha = self.alpha if start_alpha is None else float(start_alpha)
+        end_alpha = self.min_alpha if end_alpha is None else float(end_alpha)
+        _require(start_alpha > 0, f"start_alpha must be positive, got {start_alpha}")
+        self.compute_loss = bool(compute_loss) or self.compute_loss
+        callbacks = tuple(callbacks) or self.callbacks
+
+        if total_words:
+            words_per_epoch = int(total_words)
+        elif self.corpus_count and total_examples == self.corpus_count:
+            words_per_epoch = self.corpus_total_words
+        else:  # only a sentence count: estimate words from the average sentence length seen by build_vocab
+            avg = self.corpus_total_words / max(self.corpus_count, 1)
+            words_per_epoch = max(1, int(round(int(total_examples) * avg)))
+        lr = LearningRate(start_alpha, end_alpha, words_per_epoch * epochs)
+
+        kernel_model = self._kernel_model(self.compute_loss)
+        workers = self._workers(kernel_model)
+        self.running_training_loss = 0.0
+        self.epoch_losses = []
+        progress = Progress(words_per_epoch * epochs, self.progress)
+        call_hook(callbacks, "on_train_begin", self)
+        t_start = time.perf_counter()
+        raw_total = eff_total = 0
+        try:
+            for epoch in range(epochs):
+                call_hook(callbacks, "on_epoch_begin", self)
+                for w in workers:
+                    w.loss = 0.0
+                    w.examples = 0
+                t0 = time.perf_counter()
+                if corpus_file is not None:
+                    raw, eff = self._train_epoch_file(corpus_file, workers, lr, progress, epoch, epochs,
+                                                      report_delay)
+                else:
+                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, lr, progress, epoch, epochs,
+                                                          queue_factor)
+                elapsed = time.perf_counter() - t0
+                raw_total += raw
+                eff_total += eff
+                epoch_loss = sum(w.loss for w in workers)
+                self.running_training_loss += epoch_loss
+                self.epoch_losses.append(epoch_loss)
+                self.min_alpha_yet_reached = lr.alpha
+                self.wv.invalidate_norms()
+                logger.info("EPOCH %d: training on %d raw words (%d effective words) took %.1fs, %.0f effective "
+                            "words/s%s", epoch, raw, eff, elapsed, eff / max(elapsed, 1e-9),
+                            f", loss {epoch_loss:.1f}" if self.compute_loss else "")
+                call_hook(callbacks, "on_epoch_end", self)
+        finally:
+            progress.close()
+            self._rng_states = [w.rng_state for w in workers]
+            self.wv.invalidate_norms()
+        elapsed = time.perf_counter() - t_start
+        self.total_train_time += elapsed
+        self.train_count += 1
+        self.last_train_stats = {"raw_words": raw_total, "effective_words": eff_total, "seconds": elapsed}
+        logger.info("training on %d raw words (%d effective words) took %.1fs, %.0f effective words/s",
+                    raw_total, eff_total, elapsed, eff_total / max(elapsed, 1e-9))
+        call_hook(callbacks, "on_train_end", self)
+        return eff_total, raw_total
+
+    def _token_table_for_training(self):
+        if self._token_table is None:
+            self._token_table = TokenTable(self.vocabulary.index_to_key)
+        return self._token_table
+
+    def _train_epoch_file(self, path, workers, lr, progress, epoch, epochs, report_delay):
+        table = self._token_table_for_training()
+        ranges = file_ranges(path, len(workers))
+        results = [None] * len(workers)
+        errors = []
+
+        def run(i):
+            try:
+                results[i] = train_file_range(workers[i], table, lr, path, ranges[i][0], ranges[i][1],
+                                              self.max_sentence_length, self.batch_words)
+            except BaseException as exc:  # surfaced in the calling thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(timeout=min(report_delay, 0.5))
+                progress.update(lr.done, epoch, epochs, lr.alpha)
+        if errors:
+            raise errors[0]
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    def _train_epoch_iterable(self, sentences, workers, lr, progress, epoch, epochs, queue_factor):
+        jobs = queue.Queue(maxsize=max(2, queue_factor * len(workers)))
+        effective = [0] * len(workers)
+        errors = []
+
+        def run(i):
+            kw = workers[i]
+            while True:
+                job = jobs.get()
+                if job is None:
+                    return
+                if errors:
+                    continue  # drain after a failure elsewhere
+                try:
+                    effective[i] += kw.train(job[0], job[1], lr, job[2])
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
+        for t in threads:
+            t.start()
+        raw_words = 0
+        table = self._token_table_for_training()  # C lookups: twice as fast as the key_to_index dict
+        try:
+            batch, batch_tokens = [], 0
+            for sentence in sentences:
+                batch.append(sentence)
+                batch_tokens += len(sentence) if hasattr(sentence, "__len__") else 0
+                if batch_tokens >= self.batch_words:
+                    raw_words += self._submit(jobs, batch, table)
+                    batch, batch_tokens = [], 0
+                    progress.update(lr.done, epoch, epochs, lr.alpha)
+                    if errors:
+                        break
+            if batch and not errors:
+                raw_words += self._submit(jobs, batch, table)
+        finally:
+            for _ in threads:
+                jobs.put(None)
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        progress.update(lr.done, epoch, epochs, lr.alpha)
+        return raw_words, sum(effective)
+
+    def _submit(self, jobs, batch, table):
+        ids, ends, raw = encode_sentences(batch, table, self.max_sentence_length)
+        jobs.put((ids, ends, raw))  # even with no known word: its raw words still advance the schedule
+        return raw
+
+    def get_latest_training_loss(self):
+        """Summed training loss of the latest train() call (needs compute_loss=True)."""
+        return self.running_training_loss
+
+    # ------------------------------------------------------------------------------- output vectors
+    @property
+    def wv_out(self):
+        """The output vectors (syn1neg rows) as KeyedVectors with the same keys as `wv`."""
+        if self.syn1neg is None:
+            raise ValueError("this model has no per-word output vectors: it was trained with hierarchical softmax "
+                             "only (negative=0), whose output rows (syn1) belong to Huffman-tree nodes, not words. "
+                             "Train with negative > 0 to get them")
+        return KeyedVectors.from_arrays(self.vocabulary.index_to_key, self.syn1neg, counts=self.vocabulary.counts)
+
+    def in_out_similarity(self, w1, w2):
+        """Cosine between w1's input vector and w2's output vector (dual embedding space relatedness)."""
+        from .dual import in_out_similarity
+        return in_out_similarity(self.wv, self.wv_out, w1, w2)
+
+    def dual_embedding_score(self, query_words, document_words, mode="in-out"):
+        """Relatedness of a document to a query in the dual embedding space (Mitra et al., 2016)."""
+        from .dual import dual_embedding_score
+        return dual_embedding_score(self.wv, self.wv_out, query_words, document_words, mode=mode)
+
+    # --------------------------------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the whole model (vocabulary, counts, both matrices, settings, RNG state) atomically."""
+        from .persist import save_model
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path, mmap=None):
+        """Load a model written by save(); mmap="r" maps the matrices read-only instead of reading them."""
+        from .persist import load_model
+        return load_model(cls, path, mmap=mmap)
+
+    def to_gensim(self):
+        """A gensim Word2Vec with the same vocabulary, counts, weights and settings (needs gensim)."""
+        from .interop import model_to_gensim
+        return model_to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, gensim_model):
+        """A w2vfast Word2Vec from a trained gensim Word2Vec."""
+        from .interop import model_from_gensim
+        return model_from_gensim(cls, gensim_model)
+
+    def __str__(self):
+        n = len(self.vocabulary) if self.vocabulary is not None else 0
+        return f"Word2Vec<vocab={n}, vector_size={self.vector_size}, alpha={self.alpha}>"
+
+    __repr__ = __str__
