@@ -15,7 +15,6 @@ cnp.import_array()
 
 
 cdef extern from "_vecmath.h" nogil:
-    int W2V_HAVE_CLONES
     int W2V_EXP_TABLE_SIZE
     int W2V_MAX_EXP
     void w2v_init()
@@ -49,7 +48,7 @@ def simd_level():
     """Which vector instruction set the kernels run with on this CPU: "avx512", "avx2" or "baseline".
 
     The fused update routine is picked at import from what the CPU supports; the smaller vector helpers are
-    multiversioned by the compiler (GCC target_clones on x86-64 Linux) and follow the same levels.
+    multiversioned by the compiler (GCC target_clones on x86-64 Linux) and normally land on the same level.
     """
     return w2v_simd_name.decode("ascii")
 
