@@ -503,3 +503,33 @@ def test_train_validation():
     with pytest.raises(ValueError, match="contexts"):
         K.cbow_update(a["syn0"], a["syn1neg"], None, None, None, None, [], 1, [2], 0.1, 1, False)
     assert worker.train_alpha(np.zeros(0, np.int32), np.zeros(0, np.int32), 0.1) == 0
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_private_hs_rows_train_like_shared_rows_and_merge_back(sg):
+    # One worker with every inner node private must compute what a worker on the shared rows computes:
+    # identical input vectors, and output rows equal once its changes are merged back after the batch.
+    from w2vfast.vocab import huffman_codes
+
+    rng = np.random.default_rng(5)
+    V, d = 40, 16
+    counts = np.sort(rng.integers(1, 100, V))[::-1]
+    codes, points, offsets = huffman_codes(counts)
+    ids = rng.integers(0, V, 600).astype(np.int32)
+    ends = np.arange(60, 601, 60, dtype=np.int32)
+    results = []
+    for private in (0, V - 1, 7):
+        syn0 = rng.random((V, d), dtype=np.float32) if not results else results[0][2].copy()
+        syn1 = np.zeros((V, d), np.float32) + 0.01
+        start0 = syn0.copy()
+        km = K.KernelModel(syn0, None, syn1, None, None, None, codes, points, offsets, sg=sg, hs=1, negative=0,
+                         cbow_mean=1, window=3)
+        worker = K.KernelWorker(km, 11, 0, private_hs_rows=private)
+        worker.train_alpha(ids, ends, 0.05)
+        results.append((syn0, syn1, start0))
+    (a0, a1, _), (b0, b1, _), (c0, c1, _) = results
+    np.testing.assert_array_equal(a0, b0)
+    np.testing.assert_allclose(a1, b1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(a0, c0)
+    np.testing.assert_allclose(a1, c1, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(a1, 0.01)  # the output rows did train

@@ -8,6 +8,9 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 ctypedef float real
 
+cdef enum:
+    NO_HOT_ROWS = 0x7FFFFFFF   # Worker.hot_start when every syn1 row is shared
+
 cdef struct Model:
     real *syn0              # V x size input vectors ("WI"); row w is word w's vector
     real *syn1neg           # V x size output vectors for negative sampling, or NULL when negative == 0
@@ -45,6 +48,10 @@ cdef struct Worker:
     int32_t *kept           # max_sentence scratch ints: a sentence after subsampling
     int32_t *negs           # negative + 1 ints of scratch
     int max_sentence        # capacity of kept; callers never pass longer sentences
+    real *hot               # n_hot x size: private copies of syn1 rows hot_start .. hot_start + n_hot - 1
+    real *hot_base          # the same rows as they were when the batch began (to merge back only the change)
+    int32_t hot_start       # first privately held syn1 row, or NO_HOT_ROWS
+    int n_hot
     double loss             # running sum of the training loss (when compute_loss)
     int64_t examples        # number of positive predictions made (denominator for a mean loss)
 

@@ -9,7 +9,7 @@ out the same rules in plain NumPy, and tests/test_kernels.py checks the two agai
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 cnp.import_array()
 
@@ -35,7 +35,7 @@ cdef extern from "_vecmath.h" nogil:
     int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip, float *out)
     void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, const float *x)
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
-                        const uint8_t *codes, float alpha, double *loss)
+                        const uint8_t *codes, float alpha, double *loss, float *hot, int32_t hot_start)
 
 
 w2v_init()
@@ -111,28 +111,30 @@ cdef inline int _draw_negatives(const Model *m, uint64_t *rng, int32_t target, i
 # ----------------------------------------------------------------------------------------------------------
 
 cdef inline void _train_targets(const Model *m, const real *l1, real *work, int32_t target,
-                                const int32_t *negs, int n_negs, real alpha, double *loss) noexcept nogil:
-    """work = 0; HS along target's path, then NS over negs[:n_negs] (negs[0] == target); all into work."""
+                                const int32_t *negs, int n_negs, real alpha, double *loss, real *hot,
+                                int32_t hot_start) noexcept nogil:
+    """work = 0; HS along target's path, then NS over negs[:n_negs] (negs[0] == target); all into work.
+    syn1 rows from hot_start on are read and written in `hot` (the worker's private copies)."""
     cdef int64_t off
     memset(work, 0, m.size * sizeof(real))
     if m.hs:
         off = m.code_offset[target]
         w2v_train_rows(m.size, l1, work, m.syn1, m.points + off, <int>(m.code_offset[target + 1] - off),
-                       m.codes + off, alpha, loss)
+                       m.codes + off, alpha, loss, hot, hot_start)
     if m.negative:
-        w2v_train_rows(m.size, l1, work, m.syn1neg, negs, n_negs, NULL, alpha, loss)
+        w2v_train_rows(m.size, l1, work, m.syn1neg, negs, n_negs, NULL, alpha, loss, NULL, NO_HOT_ROWS)
 
 
 cdef inline void _sg_pair(const Model *m, real *work, int32_t context, int32_t centre, const int32_t *negs,
-                          int n_negs, real alpha, double *loss) noexcept nogil:
+                          int n_negs, real alpha, double *loss, real *hot, int32_t hot_start) noexcept nogil:
     cdef real *l1 = m.syn0 + <int64_t>context * m.size
-    _train_targets(m, l1, work, centre, negs, n_negs, alpha, loss)
+    _train_targets(m, l1, work, centre, negs, n_negs, alpha, loss, hot, hot_start)
     w2v_axpy(m.size, 1.0, work, l1)
 
 
 cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int32_t *words, int lo, int hi,
                                int centre_pos, const int32_t *negs, int n_negs, real alpha,
-                               double *loss) noexcept nogil:
+                               double *loss, real *hot, int32_t hot_start) noexcept nogil:
     """CBOW for words[centre_pos] with context words[lo:hi] minus the centre; the context is not empty."""
     cdef int count
     cdef real inv_count
@@ -140,7 +142,7 @@ cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int
     inv_count = 1.0 / count
     if m.cbow_mean:
         w2v_scale(m.size, inv_count, neu1)
-    _train_targets(m, neu1, work, words[centre_pos], negs, n_negs, alpha, loss)
+    _train_targets(m, neu1, work, words[centre_pos], negs, n_negs, alpha, loss, hot, hot_start)
     if not m.cbow_mean:
         # the error of a sum is spread over its terms (gensim's convention for the sum variant)
         w2v_scale(m.size, inv_count, work)
@@ -220,7 +222,7 @@ cdef void _sg_sentence_plain(const Model *m, Worker *w, int n, real alpha, uint6
                 continue
             if m.negative and not shared:
                 n_negs = _draw_negatives(m, rng, kept[i], w.negs)
-            _sg_pair(m, w.work, kept[j], kept[i], w.negs, n_negs, alpha, loss)
+            _sg_pair(m, w.work, kept[j], kept[i], w.negs, n_negs, alpha, loss, w.hot, w.hot_start)
             examples[0] += 1
 
 
@@ -281,7 +283,7 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
                     _enter_centre(m, &a, a.i + 1, b, n)
         # the training cursor: pair p
         slot = (c.i if shared else p) & (RING - 1)
-        _sg_pair(m, w.work, kept[c.j], kept[c.i], negbuf[slot], n_negs[slot], alpha, loss)
+        _sg_pair(m, w.work, kept[c.j], kept[c.i], negbuf[slot], n_negs[slot], alpha, loss, w.hot, w.hot_start)
         examples[0] += 1
         p += 1
         if not _next_context(&c):
@@ -326,7 +328,7 @@ cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t 
                     w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[i + 2])
             w2v_prefetch_row(m.syn0 + <int64_t>kept[nhi - 1] * m.size, m.size)
         if hi - lo > 1:     # else no context: nothing to predict from
-            _cbow_example(m, w.neu1, w.work, kept, lo, hi, i, cur, n_cur, alpha, loss)
+            _cbow_example(m, w.neu1, w.work, kept, lo, hi, i, cur, n_cur, alpha, loss, w.hot, w.hot_start)
             examples[0] += 1
         if i + 1 < n:
             if ahead:
@@ -355,6 +357,15 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
     cdef int32_t word
     cdef uint32_t thr
     cdef const uint32_t *keep = m.keep_threshold
+    cdef real *shared_hot = NULL
+    cdef int64_t n_hot_floats = 0, q
+    if w.n_hot > 0 and m.hs:
+        # Private copies of the rows near the Huffman root, which every HS update writes: threads working on
+        # one shared copy would pass its cache lines back and forth on every pair. Merged back below.
+        shared_hot = m.syn1 + <int64_t>w.hot_start * m.size
+        n_hot_floats = <int64_t>w.n_hot * m.size
+        memcpy(w.hot, shared_hot, n_hot_floats * sizeof(real))
+        memcpy(w.hot_base, shared_hot, n_hot_floats * sizeof(real))
     for s in range(n_sentences):
         end = sentence_ends[s]
         if end - start > w.max_sentence:
@@ -375,6 +386,9 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
             else:
                 _cbow_sentence(m, w, n, alpha, &rng, loss_ptr, &examples)
         start = sentence_ends[s]
+    if shared_hot != NULL:
+        for q in range(n_hot_floats):   # add this batch's change; other threads' changes stay
+            shared_hot[q] += w.hot[q] - w.hot_base[q]
     w.rng = rng
     w.loss += loss
     w.examples += examples
@@ -645,19 +659,33 @@ cdef class KernelWorker:
     """Per-thread scratch and random state. Use one per thread; a worker refuses concurrent use.
 
     seed and stream may be any Python ints (taken modulo 2**64); workers of one seed with different streams
-    draw independent random numbers."""
+    draw independent random numbers.
 
-    def __init__(self, KernelModel model not None, seed, stream, int max_sentence=10000):
+    private_hs_rows: with hierarchical softmax, keep private copies of this many syn1 rows nearest the
+    Huffman root (the highest-numbered inner nodes, which every update walks through) and merge this
+    worker's changes into the shared rows after each batch. Threads then stop fighting over those cache
+    lines; other threads see the changes one batch later. 0 (single-threaded training) shares every row."""
+
+    def __init__(self, KernelModel model not None, seed, stream, int max_sentence=10000, int private_hs_rows=0):
         if max_sentence < 1:
             raise ValueError(f"max_sentence must be >= 1, got {max_sentence}")
+        if private_hs_rows < 0:
+            raise ValueError(f"private_hs_rows must be >= 0, got {private_hs_rows}")
         cdef int size = model.m.size
+        cdef int n_hot = min(private_hs_rows, model.m.vocab_size - 1) if model.m.hs else 0
         self.model = model
         neu1 = _aligned_buffer(size * sizeof(real))
         work = _aligned_buffer(size * sizeof(real))
         kept = _aligned_buffer(max_sentence * sizeof(int32_t))
         negs = _aligned_buffer((model.m.negative + 1) * sizeof(int32_t))
-        self._scratch = (neu1, work, kept, negs)
+        hot = _aligned_buffer(max(n_hot, 1) * size * sizeof(real))
+        hot_base = _aligned_buffer(max(n_hot, 1) * size * sizeof(real))
+        self._scratch = (neu1, work, kept, negs, hot, hot_base)
         memset(&self.w, 0, sizeof(Worker))
+        self.w.n_hot = max(n_hot, 0)
+        self.w.hot_start = model.m.vocab_size - 1 - n_hot if n_hot > 0 else NO_HOT_ROWS
+        self.w.hot = <real *>cnp.PyArray_DATA(hot)
+        self.w.hot_base = <real *>cnp.PyArray_DATA(hot_base)
         self.w.rng = seed_rng(<uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF),
                               <uint64_t>(int(stream) & 0xFFFFFFFFFFFFFFFF))
         self.w.neu1 = <real *>cnp.PyArray_DATA(neu1)
@@ -770,7 +798,7 @@ def sg_pair_update(syn0, syn1neg, syn1, codes, points, code_offset, int context,
     cdef int n = _example_targets(&m, negs, centre, buf)
     work = _aligned_buffer(m.size * sizeof(real))
     _sg_pair(&m, <real *>cnp.PyArray_DATA(work), context, centre, <const int32_t *>cnp.PyArray_DATA(buf), n,
-             <real>alpha, &loss if compute_loss else NULL)
+             <real>alpha, &loss if compute_loss else NULL, NULL, NO_HOT_ROWS)
     return loss
 
 
@@ -793,7 +821,7 @@ def cbow_update(syn0, syn1neg, syn1, codes, points, code_offset, contexts, int c
     neu1 = _aligned_buffer(m.size * sizeof(real))
     _cbow_example(&m, <real *>cnp.PyArray_DATA(neu1), <real *>cnp.PyArray_DATA(work),
                   <const int32_t *>cnp.PyArray_DATA(words), 0, <int>words.shape[0], <int>ctx.shape[0],
-                  <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss)
+                  <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss, NULL, NO_HOT_ROWS)
     return loss
 
 

@@ -234,10 +234,14 @@ W2V_INLINE void w2v_prefetch_rows(const float *base, const int32_t *rows, int fi
 #define W2V_BLOCK 8
 
 typedef void (*w2v_train_rows_fn)(int size, const float *l1, float *work, float *out, const int32_t *rows,
-                                  int k, const uint8_t *codes, float alpha, double *loss);
+                                  int k, const uint8_t *codes, float alpha, double *loss, float *hot,
+                                  int32_t hot_start);
 
 /* The next block: distinct rows from rows[start:], at most W2V_BLOCK. Returns its length (>= 1). */
-W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k, int size, float **R) {
+/* Rows numbered hot_start and above live in `hot` instead of `out` (a worker's private copies of the most
+ * used hierarchical-softmax rows; see Worker.hot in _kernels.pxd). hot_start = INT32_MAX: no private rows. */
+W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k, int size, float **R,
+                              float *hot, int32_t hot_start) {
     int nb = 0, u;
     while (start + nb < k && nb < W2V_BLOCK) {
         int32_t r = rows[start + nb];
@@ -246,7 +250,7 @@ W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k,
             dup |= (rows[start + u] == r);
         if (dup)
             break;
-        R[nb] = out + (int64_t)r * size;
+        R[nb] = r >= hot_start ? hot + (int64_t)(r - hot_start) * size : out + (int64_t)r * size;
         nb++;
     }
     return nb;
@@ -266,12 +270,12 @@ W2V_INLINE void w2v_block_gradients(const float *f, float *g, int nb, int start,
 
 static void w2v_train_rows_generic(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
                                    const int32_t *rows, int k, const uint8_t *codes, float alpha,
-                                   double *loss) {
+                                   double *loss, float *hot, int32_t hot_start) {
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             float s = 0.0f;
@@ -303,7 +307,8 @@ static void w2v_train_rows_generic(int size, const float *W2V_RESTRICT l1, float
 
 __attribute__((target("avx2,fma")))
 static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
-                                const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss) {
+                                const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss,
+                                float *hot, int32_t hot_start) {
     static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
@@ -311,7 +316,7 @@ static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W
     const __m256i tail = _mm256_loadu_si256((const __m256i *)(mask_src + 8 - rem));
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -355,14 +360,15 @@ static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W
 
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 static void w2v_train_rows_avx512(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
-                                  const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss) {
+                                  const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss,
+                                float *hot, int32_t hot_start) {
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
     const int full = size & ~15, rem = size & 15;
     const __mmask16 tail = (__mmask16)((1u << rem) - 1u);
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -448,8 +454,8 @@ static int w2v_select(const char *name) {
 }
 
 W2V_INLINE void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
-                               const uint8_t *codes, float alpha, double *loss) {
-    w2v_train_rows_impl(size, l1, work, out, rows, k, codes, alpha, loss);
+                               const uint8_t *codes, float alpha, double *loss, float *hot, int32_t hot_start) {
+    w2v_train_rows_impl(size, l1, work, out, rows, k, codes, alpha, loss, hot, hot_start);
 }
 
 #endif /* W2VFAST_VECMATH_H */

@@ -22,6 +22,7 @@ from .progress import Progress
 logger = logging.getLogger(__name__)
 
 MAX_WORDS_IN_BATCH = 10000
+PRIVATE_HS_ROWS = 64  # the inner nodes of the top ~6 Huffman levels: almost every HS update passes them
 # Upper bounds that keep settings from overflowing the kernels' int32 arithmetic or allocating absurd scratch.
 _LIMITS = {"vector_size": 100_000, "window": 100_000, "negative": 10_000, "batch_words": 100_000_000,
            "max_sentence_length": 100_000_000, "workers": 4096, "epochs": 1_000_000}
@@ -282,7 +283,9 @@ class Word2Vec:
     def _workers(self, kernel_model):
         workers = []
         for i in range(self.workers):
-            w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length)
+            # Several threads: each keeps private copies of the busiest Huffman rows (see KernelWorker).
+            w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length,
+                             private_hs_rows=PRIVATE_HS_ROWS if self.workers > 1 else 0)
             if self._rng_states is not None and i < len(self._rng_states):
                 w.rng_state = self._rng_states[i]
             workers.append(w)
