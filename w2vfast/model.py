@@ -209,10 +209,12 @@ class Word2Vec:
         self._rebuild_tables()
 
     def _new_rows(self, n, first_row):
-        # Rows depend on (seed, first_row), not on PYTHONHASHSEED or on the order of earlier calls.
+        # Uniform in [-1/d, 1/d), the range gensim 4 uses (word2vec.c uses half of it; the wider start learns a
+        # little more in few epochs). Rows depend on (seed, first_row) only, never on PYTHONHASHSEED.
         rng = np.random.default_rng([self.seed, first_row])
         rows = rng.random((n, self.vector_size), dtype=np.float32)
-        rows -= 0.5
+        rows *= 2.0
+        rows -= 1.0
         rows /= self.vector_size
         return rows
 
