@@ -22,6 +22,7 @@ from .progress import Progress
 logger = logging.getLogger(__name__)
 
 MAX_WORDS_IN_BATCH = 10000
+RANGES_PER_WORKER = 4  # corpus_file: byte ranges handed out per thread and epoch
 PRIVATE_HS_ROWS = 64  # the inner nodes of the top ~6 Huffman levels: almost every HS update passes them
 # Upper bounds that keep settings from overflowing the kernels' int32 arithmetic or allocating absurd scratch.
 _LIMITS = {"vector_size": 100_000, "window": 100_000, "negative": 10_000, "batch_words": 100_000_000,
@@ -395,14 +396,25 @@ class Word2Vec:
 
     def _train_epoch_file(self, path, workers, lr, stop, progress, epoch, epochs, report_delay):
         table = self._token_table_for_training()
-        ranges = file_ranges(path, len(workers))
-        results = [None] * len(workers)
+        # Several byte ranges per thread, claimed as threads come free, so no thread idles at the end of an
+        # epoch while another finishes a long range. One worker reads the file as one range, in order.
+        ranges = file_ranges(path, 1 if len(workers) == 1 else RANGES_PER_WORKER * len(workers))
+        next_range = iter(ranges)
+        claim = threading.Lock()
+        results = [[0, 0] for _ in workers]
         errors = []
 
         def run(i):
             try:
-                results[i] = train_file_range(workers[i], table, lr, path, ranges[i][0], ranges[i][1],
-                                              self.max_sentence_length, self.batch_words, stop)
+                while not stop.is_set:
+                    with claim:
+                        r = next(next_range, None)
+                    if r is None:
+                        return
+                    raw, eff = train_file_range(workers[i], table, lr, path, r[0], r[1],
+                                                self.max_sentence_length, self.batch_words, stop)
+                    results[i][0] += raw
+                    results[i][1] += eff
             except BaseException as exc:  # surfaced in the calling thread below
                 errors.append(exc)
                 stop.set()
