@@ -1,6 +1,7 @@
 """Failure paths of the training driver: interrupts, errors mid-epoch, divergence, misuse."""
 import logging
 import os
+import signal
 import threading
 import time
 import _thread
@@ -81,8 +82,17 @@ def test_a_raising_callback_propagates(planted):
         Word2Vec(sentences, vector_size=8, min_count=1, epochs=2, callbacks=[Bad()])
 
 
+@pytest.fixture
+def sigint_raises():
+    # A process started in the background may inherit SIGINT as ignored, and then interrupt_main() does
+    # nothing: install Python's usual handler for the test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("source", ["file", "iterable"])
-def test_ctrl_c_stops_every_training_thread(tmp_path, source):
+def test_ctrl_c_stops_every_training_thread(tmp_path, source, sigint_raises):
     rng = np.random.default_rng(0)
     words = np.array([f"w{i}" for i in range(500)])
     sentences = [list(words[rng.integers(0, 500, 1000)]) for _ in range(300)]
@@ -95,9 +105,9 @@ def test_ctrl_c_stops_every_training_thread(tmp_path, source):
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         if source == "file":
-            model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1000)
+            model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=200)
         else:
-            model.train(sentences, total_examples=len(sentences), epochs=1000)
+            model.train(sentences, total_examples=len(sentences), epochs=200)
     assert time.perf_counter() - t0 < 10
     timer.join()  # the timer thread itself may not have exited yet
     assert threading.active_count() == before_threads
