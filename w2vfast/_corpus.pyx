@@ -650,6 +650,18 @@ cdef int _run_range(RangeRun *run, const char *path, int64_t start, int64_t end)
     return rc
 
 
+cdef int _run_path(RangeRun *run, path, int64_t start, int64_t end) except -100:
+    """_run_range on a Python path without the GIL; raises for I/O errors, returns the other codes."""
+    cdef bytes bpath = os.fsencode(path)
+    cdef const char *cpath = bpath
+    cdef int rc
+    with nogil:
+        rc = _run_range(run, cpath, start, end)
+    if rc == ERR_IO:
+        raise _io_error(run.err, path)
+    return rc
+
+
 def _check_range_args(path, long long start, long long end, int max_sentence_length, int batch_words):
     if max_sentence_length < 1:
         raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
@@ -678,14 +690,7 @@ def count_file_range(TokenTable table not None, path, long long start, long long
     run.batch_words = 10000
     run.mode = RUN_COUNT
     run.counts = &cv[0]
-    cdef bytes bpath = os.fsencode(path)
-    cdef const char *cpath = bpath
-    cdef int rc
-    with nogil:
-        rc = _run_range(&run, cpath, start, end)
-    if rc == ERR_IO:
-        raise _io_error(run.err, path)
-    if rc:
+    if _run_path(&run, path, start, end):
         raise MemoryError()
     return counts[:len(table)], run.raw, run.sentences
 
@@ -705,16 +710,9 @@ def encode_file_range(TokenTable table not None, path, long long start=0, long l
     run.max_sentence = max_sentence_length
     run.batch_words = 10000
     run.mode = RUN_COLLECT
-    cdef bytes bpath = os.fsencode(path)
-    cdef const char *cpath = bpath
-    cdef int rc
     cdef int32_t[::1] iv
     try:
-        with nogil:
-            rc = _run_range(&run, cpath, start, end)
-        if rc == ERR_IO:
-            raise _io_error(run.err, path)
-        if rc or run.failed:
+        if _run_path(&run, path, start, end) or run.failed:
             raise MemoryError()
         ids = np.empty(run.out_n_ids, dtype=np.int32)
         ends = np.empty(run.out_n_ends, dtype=np.int32)
@@ -763,19 +761,14 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     run.worker = &worker.w
     run.schedule = &lr.s
     run.stop = &stop.flag if stop is not None else NULL
-    cdef bytes bpath = os.fsencode(path)
-    cdef const char *cpath = bpath
     cdef int rc
     if worker._busy:
         raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
     worker._busy = True
     try:
-        with nogil:
-            rc = _run_range(&run, cpath, start, end)
+        rc = _run_path(&run, path, start, end)
     finally:
         worker._busy = False
-    if rc == ERR_IO:
-        raise _io_error(run.err, path)
     if rc < 0:
         raise MemoryError()
     return run.raw, run.effective

@@ -839,25 +839,25 @@ def sample_negatives(KernelModel model not None, seed, Py_ssize_t n):
     return out
 
 
-def sigmoid_table(x):
-    """The kernels' sigmoid (lookup table, saturated outside [-MAX_EXP, MAX_EXP]) at each point of x."""
+ctypedef float (*_table_fn)(float) noexcept nogil
+
+
+cdef object _apply_table(x, _table_fn f):
     xs = np.asarray(x, dtype=np.float32)
     out = np.empty(xs.shape, dtype=np.float32)
     flat_in = xs.reshape(-1)
     flat_out = out.reshape(-1)
     cdef Py_ssize_t i
     for i in range(flat_in.shape[0]):
-        flat_out[i] = w2v_sigmoid(flat_in[i])
+        flat_out[i] = f(flat_in[i])
     return out
+
+
+def sigmoid_table(x):
+    """The kernels' sigmoid (lookup table, saturated outside [-MAX_EXP, MAX_EXP]) at each point of x."""
+    return _apply_table(x, w2v_sigmoid)
 
 
 def log_sigmoid_table(x):
     """The kernels' log-sigmoid (lookup table; f below -MAX_EXP, 0 above MAX_EXP) at each point of x."""
-    xs = np.asarray(x, dtype=np.float32)
-    out = np.empty(xs.shape, dtype=np.float32)
-    flat_in = xs.reshape(-1)
-    flat_out = out.reshape(-1)
-    cdef Py_ssize_t i
-    for i in range(flat_in.shape[0]):
-        flat_out[i] = w2v_log_sigmoid(flat_in[i])
-    return out
+    return _apply_table(x, w2v_log_sigmoid)
