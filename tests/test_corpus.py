@@ -565,3 +565,175 @@ def test_train_file_range_checks_its_arguments(tmp_path):
     with pytest.raises(FileNotFoundError):
         C.train_file_range(worker, C.TokenTable(["a"]), lr, tmp_path / "missing", 0, 10, 100)
     assert C.train_file_range(worker, C.TokenTable(["a", "b"]), lr, path, 0, 10, 100) == (5, 4)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# SentenceQueue + train_queue: the iterable path's hand-over to training threads
+
+def _queue_corpus(seed=5):
+    data = zipf_text(6000, 60, 300, seed=seed)
+    sentences = [line.split() for line in data.decode().split("\n")]
+    counts = {}
+    for s in sentences:
+        for t in s:
+            counts[t] = counts.get(t, 0) + 1
+    keys = sorted((k for k, c in counts.items() if c >= 2), key=lambda k: (-counts[k], k))
+    return sentences, keys, [counts[k] for k in keys]
+
+
+def _join(thread):
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "a queue call did not return"
+
+
+def test_put_from_takes_sentences_until_batch_words():
+    sentences, keys, _ = _queue_corpus()
+    q = C.SentenceQueue(64, C.TokenTable(keys), 10000)       # room for every batch: nothing trains here
+    it = iter(sentences)
+    raws = []
+    while True:
+        raw, exhausted = q.put_from(it, 500)
+        raws.append(raw)
+        if exhausted:
+            break
+    assert sum(raws) == sum(len(s) for s in sentences)
+    assert all(r >= 500 for r in raws[:-1])                     # every full batch reached batch_words...
+    assert all(r - max(len(s) for s in sentences) < 500 for r in raws)   # ...by less than one sentence
+    q.close()
+    assert q.put_from(iter(sentences), 500) == (0, True)       # a closed queue reads nothing
+
+
+def test_train_queue_equals_training_the_same_batches_in_order():
+    """One worker through the queue = KernelWorker.train on the same batches in the same order, bit for bit
+    (same sentences, same schedule steps, batches in submission order)."""
+    sentences, keys, counts = _queue_corpus()
+    batches = [sentences[i:i + 7] for i in range(0, len(sentences), 7)]
+    total = sum(len(s) for s in sentences)
+    table = C.TokenTable(keys)
+
+    K, model_a, syn0_a, syn1_a = _kernel_setup(keys, counts, seed=3)
+    lr_a = K.LearningRate(0.025, 0.0001, total)
+    worker_a = K.KernelWorker(model_a, seed=9, stream=0, max_sentence=50)
+    for batch in batches:
+        ids, ends, raw = C.encode_sentences(batch, table, 50)
+        worker_a.train(ids, ends, lr_a, raw)
+
+    K, model_b, syn0_b, syn1_b = _kernel_setup(keys, counts, seed=3)
+    lr_b = K.LearningRate(0.025, 0.0001, total)
+    worker_b = K.KernelWorker(model_b, seed=9, stream=0, max_sentence=50)
+    q = C.SentenceQueue(len(batches), table, 50)
+    for batch in batches:                  # every batch queued before training starts: order must hold
+        assert q.put_from(iter(batch), 10 ** 9)[0] == sum(len(s) for s in batch)
+    q.close()
+    effective = C.train_queue(worker_b, q, lr_b)
+    assert effective == sum(len(C.encode_sentences(b, table, 50)[0]) for b in batches)
+    assert lr_b.done == lr_a.done == total
+    np.testing.assert_array_equal(syn0_a, syn0_b)
+    np.testing.assert_array_equal(syn1_a, syn1_b)
+
+
+def test_two_training_threads_consume_every_batch(tmp_path):
+    import threading
+
+    sentences, keys, counts = _queue_corpus(seed=6)
+    K, model, syn0, _ = _kernel_setup(keys, counts)
+    before = syn0.copy()
+    total = sum(len(s) for s in sentences)
+    table = C.TokenTable(keys)
+    lr = K.LearningRate(0.025, 0.0001, total)
+    q = C.SentenceQueue(3, table, 10000)          # fewer slots than batches: the producer must wait
+    workers = [K.KernelWorker(model, seed=1, stream=i) for i in range(2)]
+    effective = [0, 0]
+
+    def run(i):
+        effective[i] = C.train_queue(workers[i], q, lr)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    it, raw, exhausted = iter(sentences), 0, False
+    while not exhausted:
+        r, exhausted = q.put_from(it, 300)
+        raw += r
+    q.close()
+    for t in threads:
+        _join(t)
+    assert raw == total == lr.done
+    assert sum(effective) == sum(1 for s in sentences for t in s if t in set(keys))
+    assert np.any(syn0 != before, axis=1).mean() > 0.9
+
+
+def test_train_queue_after_stop_drops_batches_untrained():
+    sentences, keys, counts = _queue_corpus()
+    K, model, syn0, syn1neg = _kernel_setup(keys, counts)
+    before = syn0.copy(), syn1neg.copy()
+    lr = K.LearningRate(0.025, 0.0001, 10 ** 6)
+    q = C.SentenceQueue(4, C.TokenTable(keys), 10000)
+    for _ in range(3):
+        q.put_from(iter(sentences), 100)
+    q.close()
+    stop = C.StopFlag()
+    stop.set()
+    assert C.train_queue(K.KernelWorker(model, seed=1, stream=0), q, lr, stop) == 0
+    assert lr.done == 0
+    np.testing.assert_array_equal(syn0, before[0])
+    np.testing.assert_array_equal(syn1neg, before[1])
+
+
+def test_close_wakes_a_producer_waiting_for_a_free_batch():
+    import threading
+
+    sentences, keys, _ = _queue_corpus()
+    q = C.SentenceQueue(1, C.TokenTable(keys), 10000)
+    assert q.put_from(iter(sentences), 10)[0] > 0                # the only slot is now queued, untrained
+    got = []
+    t = threading.Thread(target=lambda: got.append(q.put_from(iter(sentences), 10)))
+    t.start()
+    t.join(timeout=0.2)
+    assert t.is_alive()                                          # waiting, without the GIL
+    q.close()
+    _join(t)
+    assert got == [(0, True)]
+
+
+def test_a_bad_sentence_gives_its_batch_back():
+    import threading
+
+    _, keys, counts = _queue_corpus()
+    K, model, _, _ = _kernel_setup(keys, counts)
+    q = C.SentenceQueue(1, C.TokenTable(keys), 10000)
+    with pytest.raises(TypeError, match="sentence 1 is a str"):
+        q.put_from(iter([[keys[0]], "not tokens"]), 100)
+    with pytest.raises(TypeError, match="token 1 of sentence 2 is a int"):
+        q.put_from(iter([[keys[0], 7]]), 100)                   # sentences are numbered across calls
+    result = []
+    t = threading.Thread(target=lambda: result.append(q.put_from(iter([[keys[0], keys[1]]]), 100)))
+    t.start()
+    _join(t)                                                     # the single slot came back both times
+    assert result == [(2, True)]
+    q.close()
+    lr = K.LearningRate(0.025, 0.0001, 2)
+    assert C.train_queue(K.KernelWorker(model, seed=1, stream=0), q, lr) == 2
+    assert lr.done == 2
+
+
+def test_queue_arguments_are_checked():
+    K, model, _, _ = _kernel_setup(["a", "b"], [2, 2])
+    lr = K.LearningRate(0.025, 0.0001, 5)
+    with pytest.raises(ValueError, match="n_slots"):
+        C.SentenceQueue(0, C.TokenTable(["a"]))
+    with pytest.raises(ValueError, match="max_sentence_length"):
+        C.SentenceQueue(2, C.TokenTable(["a"]), 0)
+    with pytest.raises(TypeError, match="dict or a TokenTable"):
+        C.SentenceQueue(2, [("a", 0)])
+    with pytest.raises(ValueError, match="batch_words"):
+        C.SentenceQueue(2, C.TokenTable(["a"])).put_from(iter([["a"]]), 0)
+    worker = K.KernelWorker(model, seed=1, stream=0, max_sentence=100)
+    with pytest.raises(ValueError, match="capacity"):
+        C.train_queue(worker, C.SentenceQueue(2, C.TokenTable(["a"]), 1000), lr)
+    with pytest.raises(ValueError, match="rows"):
+        C.train_queue(worker, C.SentenceQueue(2, C.TokenTable(["a", "b", "c"]), 100), lr)
+    q = C.SentenceQueue(2, {"a": 0, "b": 1}, 100)                 # a dict works as well as a TokenTable
+    q.put_from(iter([["a", "x", "b"]]), 10)
+    q.close()
+    assert C.train_queue(worker, q, lr) == 2 and lr.done == 3

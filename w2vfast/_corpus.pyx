@@ -66,6 +66,26 @@ cdef extern from "_tokens.h" nogil:
     size_t tok_reader_readable(const tok_reader *r, const unsigned char *p)
 
 
+cdef extern from "_jobqueue.h" nogil:
+    ctypedef struct jq_job:
+        int32_t *ids
+        int32_t *ends
+        int64_t n_ids
+        int64_t n_sentences
+        int64_t raw_words
+    ctypedef struct jq_queue:
+        jq_job *jobs
+        int initialised
+    int jq_init(jq_queue *q, int n_slots)
+    void jq_free(jq_queue *q)
+    int jq_job_reserve(jq_job *job, int64_t n_ids, int64_t n_ends)
+    int jq_acquire(jq_queue *q)
+    void jq_release(jq_queue *q, int slot)
+    void jq_submit(jq_queue *q, int slot)
+    int jq_take(jq_queue *q)
+    void jq_close(jq_queue *q)
+
+
 cdef extern from "Python.h":
     # borrowed-reference API without Cython's refcounting, for the per-token loop of encode_sentences
     PyObject *PyDict_GetItemWithError(object d, PyObject *key) except? NULL
@@ -791,91 +811,247 @@ cdef int64_t _str_value(TokenTable table, PyObject *tok) except -2:
     return table.lookup(<object>tok)
 
 
+cdef class _Lookup:
+    """A token -> id mapping for the encoders: a TokenTable (C lookups) or a dict."""
+    cdef TokenTable table
+    cdef dict mapping
+
+    def __init__(self, key_to_index):
+        if isinstance(key_to_index, TokenTable):
+            self.table = key_to_index
+        elif isinstance(key_to_index, dict):
+            self.mapping = key_to_index
+        else:
+            raise TypeError(f"key_to_index must be a dict or a TokenTable, got {type(key_to_index).__name__}")
+
+
+cdef object _token_sequence(sent, Py_ssize_t s):
+    """sentence s as a list or tuple of its tokens (PySequence_Fast), with a clear error for a bare string."""
+    if isinstance(sent, (str, bytes)):
+        raise TypeError(
+            f"sentence {s} is a {type(sent).__name__}, not a list of tokens: pass each sentence as a "
+            f"list of str tokens (e.g. line.split()), otherwise words would be split into characters")
+    try:
+        return PySequence_Fast(sent, b"")
+    except TypeError:
+        raise TypeError(f"sentence {s} is a {type(sent).__name__}, not a list of str tokens") from None
+
+
+cdef inline Py_ssize_t _pieces(Py_ssize_t size, int max_sentence_length) noexcept:
+    return (size + max_sentence_length - 1) // max_sentence_length
+
+
+cdef int _encode_sentence(_Lookup lookup, seq, Py_ssize_t s, int max_sentence_length, int32_t *ids,
+                          int64_t *n_ids, int32_t *ends, int64_t *n_ends) except -1:
+    """Append sentence s (a PySequence_Fast of str) to ids/ends, cut every max_sentence_length tokens
+    (counted before dropping out-of-vocabulary ones, as the corpus_file reader does). Pieces left empty are
+    skipped. ids needs room for len(seq) more ids, ends for _pieces(len(seq)) more sentences."""
+    cdef Py_ssize_t size = PySequence_Fast_GET_SIZE(seq), i, in_piece = 0
+    cdef PyObject **items = PySequence_Fast_ITEMS(seq)
+    cdef PyObject *tok
+    cdef PyObject *val
+    cdef long idx
+    cdef int64_t k = n_ids[0], e = n_ends[0], piece_start = n_ids[0]
+    for i in range(size):
+        tok = items[i]
+        # token objects can lie anywhere in memory (a corpus held in a list, repeated words sharing one
+        # str): fetch a few ahead so that their cache misses overlap
+        if i + PREFETCH_AHEAD < size:
+            tok_prefetch(items[i + PREFETCH_AHEAD])
+        if not PyUnicode_Check(tok):
+            raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
+        if lookup.table is not None:
+            idx = _str_value(lookup.table, tok)
+            if idx >= 0:
+                ids[k] = <int32_t>idx
+                k += 1
+        else:
+            val = PyDict_GetItemWithError(lookup.mapping, tok)
+            if val != NULL:
+                idx = PyLong_AsLong(val)
+                if idx < 0 or idx > 0x7FFFFFFF:
+                    raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
+                ids[k] = <int32_t>idx
+                k += 1
+        in_piece += 1
+        if in_piece == max_sentence_length:
+            if k > piece_start:
+                ends[e] = <int32_t>k
+                e += 1
+                piece_start = k
+            in_piece = 0
+    if k > piece_start:
+        ends[e] = <int32_t>k
+        e += 1
+    n_ids[0] = k
+    n_ends[0] = e
+    return 0
+
+
 def encode_sentences(sentences, key_to_index, int max_sentence_length=10000):
     """Pack sentences (lists of str tokens) into ids for train_batch.
 
     key_to_index: a dict from tokens to ids, or a TokenTable (faster: its C lookup skips Python's string
-    hashing and int objects). Out-of-vocabulary tokens are dropped; a sentence is cut every max_sentence_length tokens (counted
-    before dropping, as the corpus_file reader does); sentences left empty are skipped.
+    hashing and int objects). Out-of-vocabulary tokens are dropped; a sentence is cut every
+    max_sentence_length tokens (counted before dropping, as the corpus_file reader does); sentences left
+    empty are skipped.
 
     Returns (ids, sentence_ends, raw_words): int32 ids, int32 end offsets of each sentence in ids, and the
     number of tokens seen, out-of-vocabulary ones included.
     """
     if max_sentence_length < 1:
         raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
-    cdef TokenTable table = None
-    cdef dict mapping = None
-    if isinstance(key_to_index, TokenTable):
-        table = key_to_index
-    elif isinstance(key_to_index, dict):
-        mapping = key_to_index
-    else:
-        raise TypeError(f"key_to_index must be a dict or a TokenTable, got {type(key_to_index).__name__}")
+    cdef _Lookup lookup = _Lookup(key_to_index)
     if not isinstance(sentences, (list, tuple)):
         sentences = list(sentences)
-    cdef Py_ssize_t n_sentences = len(sentences), s, i, size, total = 0, pieces = 0
+    cdef Py_ssize_t n_sentences = len(sentences), s, size, total = 0, pieces = 0
     cdef list fast = [None] * n_sentences
     for s in range(n_sentences):
-        sent = sentences[s]
-        if isinstance(sent, (str, bytes)):
-            raise TypeError(
-                f"sentence {s} is a {type(sent).__name__}, not a list of tokens: pass each sentence as a "
-                f"list of str tokens (e.g. line.split()), otherwise words would be split into characters")
-        try:
-            seq = PySequence_Fast(sent, b"")
-        except TypeError:
-            raise TypeError(f"sentence {s} is a {type(sent).__name__}, not a list of str tokens") from None
+        seq = _token_sequence(sentences[s], s)
         fast[s] = seq
         size = PySequence_Fast_GET_SIZE(seq)
         total += size
-        pieces += (size + max_sentence_length - 1) // max_sentence_length
+        pieces += _pieces(size, max_sentence_length)
     ids = np.empty(total, dtype=np.int32)
     ends = np.empty(pieces, dtype=np.int32)
     cdef int32_t[::1] idv = ids
     cdef int32_t[::1] endv = ends
-    cdef Py_ssize_t n_ids = 0, n_ends = 0, piece_start = 0, in_piece
-    cdef PyObject **items
-    cdef PyObject *tok
-    cdef PyObject *val
-    cdef long idx
+    cdef int64_t n_ids = 0, n_ends = 0
     for s in range(n_sentences):
-        seq = fast[s]
-        size = PySequence_Fast_GET_SIZE(seq)
-        items = PySequence_Fast_ITEMS(seq)
-        in_piece = 0
-        for i in range(size):
-            tok = items[i]
-            # token objects can lie anywhere in memory (a corpus held in a list, repeated words sharing one
-            # str): fetch a few ahead so that their cache misses overlap
-            if i + PREFETCH_AHEAD < size:
-                tok_prefetch(items[i + PREFETCH_AHEAD])
-            if not PyUnicode_Check(tok):
-                raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
-            if table is not None:
-                idx = _str_value(table, tok)
-                if idx >= 0:
-                    idv[n_ids] = <int32_t>idx
-                    n_ids += 1
-            else:
-                val = PyDict_GetItemWithError(mapping, tok)
-                if val != NULL:
-                    idx = PyLong_AsLong(val)
-                    if idx < 0 or idx > 0x7FFFFFFF:
-                        raise ValueError(f"key_to_index maps {<object>tok!r} to {idx}, not a valid row")
-                    idv[n_ids] = <int32_t>idx
-                    n_ids += 1
-            in_piece += 1
-            if in_piece == max_sentence_length:
-                if n_ids > piece_start:
-                    endv[n_ends] = <int32_t>n_ids
-                    n_ends += 1
-                    piece_start = n_ids
-                in_piece = 0
-        if n_ids > piece_start:
-            endv[n_ends] = <int32_t>n_ids
-            n_ends += 1
-            piece_start = n_ids
+        _encode_sentence(lookup, fast[s], s, max_sentence_length, &idv[0] if total else NULL, &n_ids,
+                         &endv[0] if pieces else NULL, &n_ends)
     return ids[:n_ids], ends[:n_ends], total
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the iterable path with several training threads: a C job queue between the encoding thread and them
+
+cdef class SentenceQueue:
+    """Batches of encoded sentences on their way from the thread that reads an iterable corpus to the
+    training threads (train_queue), which wait for them without the GIL.
+
+    n_slots batches exist at once (being filled, waiting, or being trained); the reader blocks while all are
+    taken. Batches are trained in the order they were put.
+    """
+    cdef jq_queue q
+    cdef _Lookup lookup
+    cdef readonly int max_sentence_length
+    cdef readonly Py_ssize_t n_keys
+    cdef Py_ssize_t sentences_read
+
+    def __cinit__(self):
+        self.q.jobs = NULL
+        self.q.initialised = 0
+
+    def __init__(self, int n_slots, key_to_index, int max_sentence_length=10000):
+        if n_slots < 1:
+            raise ValueError(f"n_slots must be >= 1, got {n_slots}")
+        if max_sentence_length < 1:
+            raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+        self.lookup = _Lookup(key_to_index)
+        self.n_keys = len(key_to_index)
+        self.max_sentence_length = max_sentence_length
+        if self.q.jobs != NULL:
+            raise RuntimeError("SentenceQueue is already initialised")
+        if jq_init(&self.q, n_slots) != 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        jq_free(&self.q)   # no thread can be waiting: train_queue holds a reference while it runs
+
+    def put_from(self, iterator, long long batch_words):
+        """Take sentences from iterator until they hold at least batch_words tokens (or it ends), encode them
+        into a free batch and queue it for training. Waits, without the GIL, while every batch is taken.
+
+        Returns (raw_words, exhausted): the tokens read, out-of-vocabulary ones included, and whether the
+        iterator ran out. After close() nothing is read and (0, True) comes back.
+        """
+        if batch_words < 1:
+            raise ValueError(f"batch_words must be >= 1, got {batch_words}")
+        if self.q.jobs == NULL:
+            raise RuntimeError("SentenceQueue was not initialised")
+        cdef int slot
+        with nogil:
+            slot = jq_acquire(&self.q)
+        if slot < 0:
+            return 0, True
+        cdef jq_job *job = &self.q.jobs[slot]
+        cdef int64_t raw = 0
+        cdef Py_ssize_t size
+        cdef bint exhausted = False
+        job.n_ids = job.n_sentences = job.raw_words = 0
+        try:
+            while raw < batch_words:
+                sent = next(iterator, _END)
+                if sent is _END:
+                    exhausted = True
+                    break
+                self.sentences_read += 1     # error messages number sentences from the first one read
+                seq = _token_sequence(sent, self.sentences_read - 1)
+                size = PySequence_Fast_GET_SIZE(seq)
+                if jq_job_reserve(job, job.n_ids + size,
+                                  job.n_sentences + _pieces(size, self.max_sentence_length)) != 0:
+                    raise MemoryError()
+                _encode_sentence(self.lookup, seq, self.sentences_read - 1, self.max_sentence_length, job.ids,
+                                 &job.n_ids, job.ends, &job.n_sentences)
+                raw += size
+        except BaseException:
+            jq_release(&self.q, slot)
+            raise
+        if raw == 0:
+            jq_release(&self.q, slot)
+        else:
+            job.raw_words = raw
+            jq_submit(&self.q, slot)   # even with no known word: its raw words still advance the schedule
+        return raw, exhausted
+
+    def close(self):
+        """No more batches: train_queue returns once the queued ones are trained (or skipped after a stop),
+        and put_from stops waiting."""
+        if self.q.jobs != NULL:
+            with nogil:
+                jq_close(&self.q)
+
+
+_END = object()
+
+
+def train_queue(KernelWorker worker not None, SentenceQueue jobs not None, LearningRate lr not None,
+                StopFlag stop=None):
+    """Train on batches from jobs until it is closed and empty, entirely without the GIL. Each batch trains
+    at the learning rate lr gives when it starts and then advances lr by its raw words. Once `stop` is set,
+    the remaining batches are taken and dropped untrained.
+
+    Returns the number of words kept after subsampling (the effective words).
+    """
+    if jobs.max_sentence_length > worker.w.max_sentence:
+        raise ValueError(f"the queue's max_sentence_length={jobs.max_sentence_length} exceeds the worker's "
+                         f"capacity ({worker.w.max_sentence})")
+    if jobs.n_keys > worker.model.m.vocab_size:
+        raise ValueError(f"the queue's token table has {jobs.n_keys} keys but the model only "
+                         f"{worker.model.m.vocab_size} rows")
+    if worker._busy:
+        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
+    cdef const int64_t *flag = &stop.flag if stop is not None else NULL
+    cdef int64_t effective = 0
+    cdef int slot
+    cdef jq_job *job
+    worker._busy = True
+    try:
+        with nogil:
+            while True:
+                slot = jq_take(&jobs.q)
+                if slot < 0:
+                    break
+                job = &jobs.q.jobs[slot]
+                if not w2v_flag_is_set(flag):
+                    effective += train_batch(&worker.model.m, &worker.w, job.ids, job.ends,
+                                             <int>job.n_sentences, schedule_alpha(&lr.s))
+                    schedule_advance(&lr.s, job.raw_words)
+                jq_release(&jobs.q, slot)
+    finally:
+        worker._busy = False
+    return effective
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -5,15 +5,14 @@ module decides what to train on, in which threads, and at which learning rate.
 """
 import logging
 import os
-import queue
 import threading
 import time
 
 import numpy as np
 
 from . import vocab as _vocab
-from ._corpus import (StopFlag, TokenTable, check_corpus_file, encode_sentences, file_ranges, scan_file,
-                      train_file_range)
+from ._corpus import (SentenceQueue, StopFlag, TokenTable, check_corpus_file, file_ranges, scan_file,
+                      train_file_range, train_queue)
 from ._kernels import KernelModel, KernelWorker, LearningRate
 from .callbacks import call_hook
 from .keyedvectors import KeyedVectors
@@ -437,59 +436,43 @@ class Word2Vec:
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
     def _train_epoch_iterable(self, sentences, workers, lr, stop, progress, epoch, epochs, queue_factor):
-        jobs = queue.Queue(maxsize=max(2, queue_factor * len(workers)))
+        # C lookups (twice as fast as the key_to_index dict) into batches the training threads take from a C
+        # queue: they never return to Python, so they never wait for the GIL this thread holds while reading
+        jobs = SentenceQueue(max(2, queue_factor * len(workers)) + len(workers), self._token_table_for_training(),
+                             self.max_sentence_length)
         effective = [0] * len(workers)
         errors = []
 
         def run(i):
-            kw = workers[i]
-            while True:
-                job = jobs.get()
-                if job is None:
-                    return
-                if stop.is_set:
-                    continue  # drain the queue after a failure or an interrupt
-                try:
-                    effective[i] += kw.train(job[0], job[1], lr, job[2])
-                except BaseException as exc:
-                    errors.append(exc)
-                    stop.set()
+            try:
+                effective[i] = train_queue(workers[i], jobs, lr, stop)
+            except BaseException as exc:
+                errors.append(exc)
+                stop.set()
+                jobs.close()
 
         threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
         for t in threads:
             t.start()
         raw_words = 0
-        table = self._token_table_for_training()  # C lookups: twice as fast as the key_to_index dict
         try:
-            batch, batch_tokens = [], 0
-            for sentence in sentences:
-                batch.append(sentence)
-                batch_tokens += len(sentence) if hasattr(sentence, "__len__") else 0
-                if batch_tokens >= self.batch_words:
-                    raw_words += self._submit(jobs, batch, table)
-                    batch, batch_tokens = [], 0
-                    progress.update(lr.done, epoch, epochs, lr.alpha)
-                    if stop.is_set:
-                        break
-            if batch and not stop.is_set:
-                raw_words += self._submit(jobs, batch, table)
-        except BaseException:
+            sentences = iter(sentences)
+            exhausted = False
+            while not exhausted and not stop.is_set:
+                raw, exhausted = jobs.put_from(sentences, self.batch_words)
+                raw_words += raw
+                progress.update(lr.done, epoch, epochs, lr.alpha)
+        except BaseException:  # a bad sentence or Ctrl-C: the threads drop what is queued and return
             stop.set()
             raise
         finally:
-            for _ in threads:
-                jobs.put(None)
+            jobs.close()
             for t in threads:
                 t.join()
         if errors:
             raise errors[0]
         progress.update(lr.done, epoch, epochs, lr.alpha)
         return raw_words, sum(effective)
-
-    def _submit(self, jobs, batch, table):
-        ids, ends, raw = encode_sentences(batch, table, self.max_sentence_length)
-        jobs.put((ids, ends, raw))  # even with no known word: its raw words still advance the schedule
-        return raw
 
     def get_latest_training_loss(self):
         """Summed training loss of the latest train() call (needs compute_loss=True)."""
