@@ -17,7 +17,7 @@ from w2vfast._corpus import SentenceSplitter, detect_compression
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16   # bytes per read: the str objects of one chunk stay in cache until they are encoded
 _OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 
 
