@@ -12,6 +12,7 @@ Writes results.md (markdown table), results.json and throughput PNG charts into 
 """
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -28,6 +29,8 @@ MODES = {
 }
 COMMON = dict(vector_size=100, window=5, min_count=5, sample=1e-3)
 RUNNERS = ["gensim-file", "w2vfast-file", "gensim-iter", "w2vfast-iter"]
+# also available: w2vfast-gen, a plain Python generator (open + line.split()) instead of LineSentence
+EXTRA_RUNNERS = ["w2vfast-gen"]
 
 
 def generate_zipf_corpus(path, n_tokens=2_000_000, vocab=50_000, seed=0):
@@ -58,6 +61,18 @@ def evaluate(keys, vectors):
     return {"analogy": analogy, "ws353": ws, "simlex": simlex}
 
 
+class _SplitLines:
+    """The simplest restartable corpus a user writes: a generator of line.split() over the file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __iter__(self):
+        with open(self.path, encoding="utf-8", errors="surrogateescape") as f:
+            for line in f:
+                yield line.split()
+
+
 def child(spec):
     """One training run; prints a JSON line with its measurements."""
     impl, source = spec["runner"].split("-")
@@ -75,7 +90,7 @@ def child(spec):
     if source == "file":
         model.build_vocab(corpus_file=path)
     else:
-        corpus = LineSentence(path)
+        corpus = LineSentence(path) if source == "iter" else _SplitLines(path)
         model.build_vocab(corpus)
     vocab_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -117,18 +132,26 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, w2vfast SIMD: {simd_level()}, Python {platform.python_version()}"
 
 
+def _bold_ratio(ratio):
+    return "-" if math.isnan(ratio) else f"**{ratio:.2f}x**"
+
+
 def summarise(results, runners):
     rows = {}
     for r in results:
         rows.setdefault((r["mode"], r["threads"]), {}).setdefault(r["runner"], []).append(r)
     lines = ["| mode | threads | " + " | ".join(f"{n} words/s" for n in runners)
-             + " | ratio (w2vfast-file / gensim-file) | peak RSS MB (gensim / w2vfast, file) "
+             + " | ratio (w2vfast-file / gensim-file) | w2vfast iterable / file "
+             + "| peak RSS MB (gensim / w2vfast, file) "
              + "| vocab scan s (gensim / w2vfast, file) | analogy (g / w) | WS353 (g / w) | SimLex (g / w) |",
-             "|" + "---|" * (len(runners) + 8)]
+             "|" + "---|" * (len(runners) + 9)]
     summary = []
     for (mode, threads), by in sorted(rows.items()):
         med = {n: statistics.median(x["words_per_s"] for x in by[n]) for n in by}
         ratio = med.get("w2vfast-file", 0) / med["gensim-file"] if "gensim-file" in med else float("nan")
+        # how close the iterable paths come to corpus_file: LineSentence (iter), a plain generator (gen)
+        shares = [f"{name.split('-')[1]} {med[name] / med['w2vfast-file']:.0%}"
+                  for name in ("w2vfast-iter", "w2vfast-gen") if name in med and "w2vfast-file" in med]
 
         def mean_of(name, key):
             vals = [x[key] for x in by.get(name, []) if key in x]
@@ -141,7 +164,8 @@ def summarise(results, runners):
         rss = f"{mean_of('gensim-file', 'peak_rss_mb') or 0:.0f} / {mean_of('w2vfast-file', 'peak_rss_mb') or 0:.0f}"
         scan = f"{mean_of('gensim-file', 'vocab_s') or 0:.2f} / {mean_of('w2vfast-file', 'vocab_s') or 0:.2f}"
         cells = [f"{med[n] / 1e6:.2f} M" if n in med else "-" for n in runners]
-        lines.append(f"| {mode} | {threads} | " + " | ".join(cells) + f" | **{ratio:.2f}x** | {rss} | {scan} | "
+        lines.append(f"| {mode} | {threads} | " + " | ".join(cells) + f" | {_bold_ratio(ratio)} | {', '.join(shares) or '-'} | "
+                     f"{rss} | {scan} | "
                      f"{pair('analogy')} | {pair('ws353')} | {pair('simlex')} |")
         summary.append({"mode": mode, "threads": threads, "median_words_per_s": med, "ratio": ratio,
                         **{k: (mean_of("gensim-file", k), mean_of("w2vfast-file", k))
@@ -203,7 +227,7 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--seeds", default="1")
     p.add_argument("--runners", default=",".join(RUNNERS),
-                   help="which of " + ",".join(RUNNERS) + " to run")
+                   help="which of " + ",".join(RUNNERS + EXTRA_RUNNERS) + " to run")
     p.add_argument("--eval", action="store_true", help="score vectors (analogies, WS353, SimLex)")
     p.add_argument("--shared-negatives", action="store_true", help="w2vfast runs use shared_negatives=True")
     p.add_argument("--out", default="bench/out")
@@ -215,6 +239,9 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     corpus = args.corpus or generate_zipf_corpus(os.path.join(args.out, "zipf_corpus.txt"))
     runners = [r for r in args.runners.split(",") if r]
+    unknown = sorted(set(runners) - set(RUNNERS + EXTRA_RUNNERS))
+    if unknown:
+        p.error(f"unknown runner(s): {', '.join(unknown)}")
     results = []
     for mode in args.modes.split(","):
         for threads in map(int, args.threads.split(",")):
