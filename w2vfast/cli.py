@@ -49,7 +49,7 @@ def _train(args):
     model = Word2Vec(corpus_file=args.corpus_file, vector_size=args.size, window=args.window,
                      min_count=args.min_count, sample=args.sample, sg=int(args.sg), hs=int(args.hs),
                      negative=args.negative, epochs=args.epochs, workers=args.workers, alpha=args.alpha,
-                     seed=args.seed, shared_negatives=args.shared_negatives,
+                     seed=args.seed, shared_negatives=args.shared_negatives, alpha_schedule=args.alpha_schedule,
                      progress=False if args.quiet else None)  # None: a bar only when stderr is a terminal
     stats = model.last_train_stats
     print(f"trained {len(model.wv):,} words on {stats['raw_words']:,} raw words in {stats['seconds']:.1f}s "
@@ -131,6 +131,8 @@ def build_parser():
     p.add_argument("--workers", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--shared-negatives", action="store_true", help="skip-gram: share negatives across a window")
+    p.add_argument("--alpha-schedule", choices=("global", "per-worker"), default="global",
+                   help="per-worker: gensim's corpus_file learning-rate schedule")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 

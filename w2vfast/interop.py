@@ -4,7 +4,8 @@ import numpy as np
 from .persist import SETTINGS
 
 # Settings both libraries share under the same name.
-_SHARED = tuple(s for s in SETTINGS if s not in ("max_sentence_length", "shared_negatives", "workers"))
+_SHARED = tuple(s for s in SETTINGS
+                if s not in ("max_sentence_length", "shared_negatives", "alpha_schedule", "workers"))
 
 
 def _gensim_word2vec():

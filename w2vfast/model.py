@@ -13,10 +13,11 @@ import numpy as np
 from . import vocab as _vocab
 from ._corpus import (SentenceQueue, StopFlag, TokenTable, check_corpus_file, file_ranges, scan_file,
                       train_file_range, train_queue)
-from ._kernels import KernelModel, KernelWorker, LearningRate
+from ._kernels import KernelModel, KernelWorker
 from .callbacks import call_hook
 from .keyedvectors import KeyedVectors
 from .progress import Progress
+from .schedule import SCHEDULES, make_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class Word2Vec:
     shared_negatives : skip-gram only; draw one set of negatives per centre word and share it across the
         window (faster, slightly different algorithm: see the README's benchmark table).
     progress : show a progress bar on stderr (default: when stderr is a terminal).
+    alpha_schedule : "global" (default: alpha falls with the words all threads have read together, as in
+        word2vec.c and gensim's iterable mode) or "per-worker" (gensim 4's corpus_file schedule, where each
+        thread's own words move alpha within an epoch, so it ends higher; see w2vfast.schedule).
     """
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
@@ -50,7 +54,7 @@ class Word2Vec:
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
                  sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, *, max_sentence_length=10000, shared_negatives=False,
-                 progress=None):
+                 progress=None, alpha_schedule="global"):
         self.vector_size = int(vector_size)
         self.alpha = float(alpha)
         self.window = int(window)
@@ -78,6 +82,7 @@ class Word2Vec:
         self.max_sentence_length = int(max_sentence_length)
         self.shared_negatives = bool(shared_negatives)
         self.progress = progress
+        self.alpha_schedule = alpha_schedule
         self._validate()
 
         self.wv = KeyedVectors(self.vector_size)
@@ -105,6 +110,8 @@ class Word2Vec:
 
     # ----------------------------------------------------------------------------------------- checks
     def _validate(self):
+        _require(self.alpha_schedule in SCHEDULES,
+                 f"alpha_schedule must be one of {', '.join(SCHEDULES)}, got {self.alpha_schedule!r}")
         _require(self.hs or self.negative > 0, "hs=0 and negative=0 leave nothing to train: set hs=1 or negative>0")
         _require(self.hs in (0, 1), f"hs must be 0 or 1, got {self.hs}")
         _require(self.sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {self.sg}")
@@ -328,11 +335,11 @@ class Word2Vec:
         else:  # only a sentence count: estimate words from the average sentence length seen by build_vocab
             avg = self.corpus_total_words / max(self.corpus_count, 1)
             words_per_epoch = max(1, int(round(int(total_examples) * avg)))
-        lr = LearningRate(start_alpha, end_alpha, words_per_epoch * epochs)
         stop = StopFlag()
 
         kernel_model = self._kernel_model(self.compute_loss)
         workers = self._workers(kernel_model)
+        schedule = make_schedule(self.alpha_schedule, start_alpha, end_alpha, words_per_epoch, epochs, len(workers))
         self.running_training_loss = 0.0
         self.epoch_losses = []
         progress = Progress(words_per_epoch * epochs, self.progress)
@@ -346,19 +353,20 @@ class Word2Vec:
                     w.loss = 0.0
                     w.examples = 0
                 t0 = time.perf_counter()
+                rates = schedule.rates_for_epoch(epoch)
                 if corpus_file is not None:
-                    raw, eff = self._train_epoch_file(corpus_file, workers, lr, stop, progress, epoch, epochs,
-                                                      report_delay)
+                    raw, eff = self._train_epoch_file(corpus_file, workers, rates, schedule, stop, progress, epoch,
+                                                      epochs, report_delay)
                 else:
-                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, lr, stop, progress, epoch,
-                                                          epochs, queue_factor)
+                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, rates, schedule, stop, progress,
+                                                          epoch, epochs, queue_factor)
                 elapsed = time.perf_counter() - t0
                 raw_total += raw
                 eff_total += eff
                 epoch_loss = sum(w.loss for w in workers)
                 self.running_training_loss += epoch_loss
                 self.epoch_losses.append(epoch_loss)
-                self.min_alpha_yet_reached = lr.alpha
+                self.min_alpha_yet_reached = schedule.alpha
                 self.wv.invalidate_norms()
                 self._check_finite(epoch, start_alpha)
                 if raw != words_per_epoch and epoch == 0:
@@ -393,7 +401,7 @@ class Word2Vec:
             self._token_table = TokenTable(self.vocabulary.index_to_key)
         return self._token_table
 
-    def _train_epoch_file(self, path, workers, lr, stop, progress, epoch, epochs, report_delay):
+    def _train_epoch_file(self, path, workers, rates, schedule, stop, progress, epoch, epochs, report_delay):
         table = self._token_table_for_training()
         # Several byte ranges per thread, claimed as threads come free, so no thread idles at the end of an
         # epoch while another finishes a long range. One worker reads the file as one range, in order.
@@ -410,7 +418,7 @@ class Word2Vec:
                         r = next(next_range, None)
                     if r is None:
                         return
-                    raw, eff = train_file_range(workers[i], table, lr, path, r[0], r[1],
+                    raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
                                                 self.max_sentence_length, self.batch_words, stop)
                     results[i][0] += raw
                     results[i][1] += eff
@@ -425,7 +433,7 @@ class Word2Vec:
             for t in threads:
                 while t.is_alive():
                     t.join(timeout=min(report_delay, 0.5))
-                    progress.update(lr.done, epoch, epochs, lr.alpha)
+                    progress.update(schedule.done, epoch, epochs, schedule.alpha)
         except BaseException:  # Ctrl-C: stop the C loops after their current batch before handing back control
             stop.set()
             for t in threads:
@@ -435,7 +443,8 @@ class Word2Vec:
             raise errors[0]
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
-    def _train_epoch_iterable(self, sentences, workers, lr, stop, progress, epoch, epochs, queue_factor):
+    def _train_epoch_iterable(self, sentences, workers, rates, schedule, stop, progress, epoch, epochs,
+                              queue_factor):
         # C lookups (twice as fast as the key_to_index dict) into batches the training threads take from a C
         # queue: they never return to Python, so they never wait for the GIL this thread holds while reading
         jobs = SentenceQueue(max(2, queue_factor * len(workers)) + len(workers), self._token_table_for_training(),
@@ -445,7 +454,7 @@ class Word2Vec:
 
         def run(i):
             try:
-                effective[i] = train_queue(workers[i], jobs, lr, stop)
+                effective[i] = train_queue(workers[i], jobs, rates[i], stop)
             except BaseException as exc:
                 errors.append(exc)
                 stop.set()
@@ -461,7 +470,7 @@ class Word2Vec:
             while not exhausted and not stop.is_set:
                 raw, exhausted = jobs.put_from(sentences, self.batch_words)
                 raw_words += raw
-                progress.update(lr.done, epoch, epochs, lr.alpha)
+                progress.update(schedule.done, epoch, epochs, schedule.alpha)
         except BaseException:  # a bad sentence or Ctrl-C: the threads drop what is queued and return
             stop.set()
             raise
@@ -471,7 +480,7 @@ class Word2Vec:
                 t.join()
         if errors:
             raise errors[0]
-        progress.update(lr.done, epoch, epochs, lr.alpha)
+        progress.update(schedule.done, epoch, epochs, schedule.alpha)
         return raw_words, sum(effective)
 
     def get_latest_training_loss(self):

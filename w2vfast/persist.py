@@ -24,7 +24,7 @@ VERSION = 1
 SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
             "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "null_word",
             "sorted_vocab", "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
-            "max_sentence_length", "shared_negatives")
+            "max_sentence_length", "shared_negatives", "alpha_schedule")
 STATE = ("corpus_count", "corpus_total_words", "train_count", "total_train_time", "running_training_loss",
          "min_alpha_yet_reached")
 
