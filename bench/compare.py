@@ -29,8 +29,9 @@ MODES = {
 }
 COMMON = dict(vector_size=100, window=5, min_count=5, sample=1e-3)
 RUNNERS = ["gensim-file", "w2vfast-file", "gensim-iter", "w2vfast-iter"]
-# also available: w2vfast-gen, a plain Python generator (open + line.split()) instead of LineSentence
-EXTRA_RUNNERS = ["w2vfast-gen"]
+# also available: w2vfast-gen, a plain Python generator (open + line.split()) instead of LineSentence, and
+# w2vfast-file-pw, corpus_file with alpha_schedule="per-worker" (gensim's corpus_file learning-rate schedule)
+EXTRA_RUNNERS = ["w2vfast-gen", "w2vfast-file-pw"]
 
 
 def generate_zipf_corpus(path, n_tokens=2_000_000, vocab=50_000, seed=0):
@@ -75,7 +76,7 @@ class _SplitLines:
 
 def child(spec):
     """One training run; prints a JSON line with its measurements."""
-    impl, source = spec["runner"].split("-")
+    impl, source, *variant = spec["runner"].split("-")
     params = dict(COMMON, **MODES[spec["mode"]], workers=spec["threads"], seed=spec["seed"])
     epochs = spec["epochs"]
     path = spec["corpus"]
@@ -85,7 +86,8 @@ def child(spec):
         model = Word2Vec(**params)
     else:
         from w2vfast import LineSentence, Word2Vec
-        model = Word2Vec(**params, shared_negatives=spec.get("shared_negatives", False), progress=False)
+        model = Word2Vec(**params, shared_negatives=spec.get("shared_negatives", False), progress=False,
+                         alpha_schedule="per-worker" if variant == ["pw"] else "global")
     t0 = time.perf_counter()
     if source == "file":
         model.build_vocab(corpus_file=path)
@@ -130,6 +132,33 @@ def machine():
         pass
     from w2vfast._kernels import simd_level
     return f"{cpu}, {os.cpu_count()} cores, w2vfast SIMD: {simd_level()}, Python {platform.python_version()}"
+
+
+def quality_table(results, runners):
+    """Mean scores over the seeds, one column per runner, and each w2vfast runner's difference from
+    gensim-file in points (hundredths)."""
+    scored = [n for n in runners if any(r["runner"] == n and "analogy" in r for r in results)]
+    metrics = [("analogy", "analogy"), ("ws353", "WS353"), ("simlex", "SimLex")]
+    head = ["mode"] + [f"{label} {n}" for _, label in metrics for n in scored]
+    ours = [n for n in scored if n.startswith("w2vfast")]
+    if "gensim-file" in scored:
+        head += [f"{n} - gensim-file (points)" for n in ours]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for mode in sorted({r["mode"] for r in results}):
+        def mean(name, key):
+            vals = [r[key] for r in results if r["mode"] == mode and r["runner"] == name and key in r]
+            return statistics.mean(vals) if vals else float("nan")
+        cells = [f"{mean(n, key):.3f}" for key, _ in metrics for n in scored]
+        if "gensim-file" in scored:
+            cells += [" / ".join(_points(mean(n, key) - mean("gensim-file", key)) for key, _ in metrics)
+                      for n in ours]
+        lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _points(diff):
+    points = round(100 * diff, 1)
+    return f"{points + 0.0:+.1f}" if points else "0.0"   # no "-0.0"
 
 
 def _bold_ratio(ratio):
@@ -259,6 +288,8 @@ def main(argv=None):
                           + (f"  analogy {r['analogy']:.3f} ws353 {r['ws353']:.3f} simlex {r['simlex']:.3f}"
                              if "analogy" in r else ""), flush=True)
     table, summary = summarise(results, runners)
+    if any("analogy" in r for r in results):
+        table += "\n\n" + quality_table(results, runners)
     command = "python bench/compare.py " + " ".join(a for a in (argv if argv is not None else sys.argv[1:]))
     header = (f"Settings: vector_size=100, window=5, negative=5 (NS modes), sample=1e-3, min_count=5, "
               f"epochs={args.epochs}, seeds={args.seeds}{', shared_negatives' if args.shared_negatives else ''}."
