@@ -91,3 +91,28 @@ def test_the_schedule_is_saved_with_the_model(tmp_path):
                      progress=False)
     model.save(tmp_path / "m.w2v")
     assert Word2Vec.load(tmp_path / "m.w2v").alpha_schedule == "per-worker"
+
+
+def test_per_worker_threads_own_contiguous_shares_of_the_file(tmp_path, monkeypatch):
+    """As in gensim's corpus_file mode, thread i reads exactly the i-th of n contiguous byte ranges."""
+    import w2vfast.model as model_module
+
+    sentences, _ = family_corpus(n_sentences=2000)
+    path = write_corpus(tmp_path / "c.txt", sentences)
+    calls = []
+    real = model_module.train_file_range
+
+    def spy(worker, table, lr, p, start, end, *args):
+        calls.append((id(worker), start, end))
+        return real(worker, table, lr, p, start, end, *args)
+
+    monkeypatch.setattr(model_module, "train_file_range", spy)
+    size = (tmp_path / "c.txt").stat().st_size
+    for name, n_ranges in (("per-worker", 3), ("global", 3 * model_module.RANGES_PER_WORKER)):
+        calls.clear()
+        Word2Vec(corpus_file=path, vector_size=8, min_count=1, workers=3, epochs=1, alpha_schedule=name,
+                 progress=False)
+        assert sorted((s, e) for _, s, e in calls) == [(size * i // n_ranges, size * (i + 1) // n_ranges)
+                                                      for i in range(n_ranges)]
+        if name == "per-worker":
+            assert len({w for w, _, _ in calls}) == 3      # one share per thread

@@ -405,7 +405,11 @@ class Word2Vec:
         table = self._token_table_for_training()
         # Several byte ranges per thread, claimed as threads come free, so no thread idles at the end of an
         # epoch while another finishes a long range. One worker reads the file as one range, in order.
-        ranges = file_ranges(path, 1 if len(workers) == 1 else RANGES_PER_WORKER * len(workers))
+        # The per-worker schedule is gensim's corpus_file design: thread i owns the i-th contiguous share of
+        # the file, and its alpha follows its progress through that share.
+        n = len(workers)
+        own_share = self.alpha_schedule == "per-worker"
+        ranges = file_ranges(path, 1 if n == 1 else n if own_share else RANGES_PER_WORKER * n)
         next_range = iter(ranges)
         claim = threading.Lock()
         results = [[0, 0] for _ in workers]
@@ -413,9 +417,13 @@ class Word2Vec:
 
         def run(i):
             try:
+                mine = iter([ranges[i]]) if own_share else None
                 while not stop.is_set:
-                    with claim:
-                        r = next(next_range, None)
+                    if own_share:
+                        r = next(mine, None)
+                    else:
+                        with claim:
+                            r = next(next_range, None)
                     if r is None:
                         return
                     raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
