@@ -17,7 +17,7 @@ from w2vfast._corpus import SentenceSplitter, detect_compression
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
 
-_CHUNK = 1 << 16   # bytes per read: the str objects of one chunk stay in cache until they are encoded
+_CHUNK = 1 << 13   # bytes per read: few enough tokens that their str objects are still in cache when encoded
 _OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
 
 
