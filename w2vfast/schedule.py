@@ -7,7 +7,8 @@ Both fall linearly from start_alpha to end_alpha; they differ in whose progress 
   word of the last epoch.
 - "per-worker" (gensim 4's corpus_file mode): epoch e runs from the global schedule's value at its start,
   a_e, towards a_(e+1), but each thread moves alpha by its own words counted against the whole epoch's
-  words. With n threads each reads about 1/n of an epoch, so alpha falls only about 1/n of the way within
+  words. With corpus_file, thread i also reads only the i-th contiguous share of the file, as gensim's
+  workers do (both halves of the change are needed to reproduce gensim's corpus_file scores). With n threads each reads about 1/n of an epoch, so alpha falls only about 1/n of the way within
   an epoch and jumps down at the next one; the run ends near a_(E-1) - (a_(E-1) - a_E) / n, well above
   end_alpha (0.0026 instead of 0.0001 with gensim's defaults, 5 epochs, 2 threads). The higher late
   learning rate helps on small corpora, which is why gensim's corpus_file vectors score a little higher
