@@ -670,6 +670,26 @@ cdef int _run_range(RangeRun *run, const char *path, int64_t start, int64_t end)
     return rc
 
 
+cdef void _init_run(RangeRun *run, TokenTable table, int max_sentence_length, int batch_words, int mode) noexcept:
+    memset(run, 0, sizeof(RangeRun))
+    run.table = &table.t
+    run.max_sentence = max_sentence_length
+    run.batch_words = batch_words
+    run.mode = mode
+
+
+def _check_worker(KernelWorker worker, int max_sentence_length, Py_ssize_t n_keys):
+    """Refuse sentences longer than the worker's scratch, ids beyond the model's rows, and a worker that is
+    already training in another thread."""
+    if max_sentence_length > worker.w.max_sentence:
+        raise ValueError(f"max_sentence_length={max_sentence_length} exceeds the worker's capacity "
+                         f"({worker.w.max_sentence})")
+    if n_keys > worker.model.m.vocab_size:
+        raise ValueError(f"the token table has {n_keys} keys but the model only {worker.model.m.vocab_size} rows")
+    if worker._busy:
+        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
+
+
 cdef int _run_path(RangeRun *run, path, int64_t start, int64_t end) except -100:
     """_run_range on a Python path without the GIL; raises for I/O errors, returns the other codes."""
     cdef bytes bpath = os.fsencode(path)
@@ -704,11 +724,7 @@ def count_file_range(TokenTable table not None, path, long long start, long long
     counts = np.zeros(max(len(table), 1), dtype=np.int64)
     cdef int64_t[::1] cv = counts
     cdef RangeRun run
-    memset(&run, 0, sizeof(run))
-    run.table = &table.t
-    run.max_sentence = max_sentence_length
-    run.batch_words = 10000
-    run.mode = RUN_COUNT
+    _init_run(&run, table, max_sentence_length, 10000, RUN_COUNT)
     run.counts = &cv[0]
     if _run_path(&run, path, start, end):
         raise MemoryError()
@@ -725,11 +741,7 @@ def encode_file_range(TokenTable table not None, path, long long start=0, long l
         end = size
     _check_range_args(path, start, end, max_sentence_length, 10000)
     cdef RangeRun run
-    memset(&run, 0, sizeof(run))
-    run.table = &table.t
-    run.max_sentence = max_sentence_length
-    run.batch_words = 10000
-    run.mode = RUN_COLLECT
+    _init_run(&run, table, max_sentence_length, 10000, RUN_COLLECT)
     cdef int32_t[::1] iv
     try:
         if _run_path(&run, path, start, end) or run.failed:
@@ -765,25 +777,14 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     the kernel after subsampling.
     """
     _check_range_args(path, start, end, max_sentence_length, batch_words)
-    if max_sentence_length > worker.w.max_sentence:
-        raise ValueError(f"max_sentence_length={max_sentence_length} exceeds the worker's capacity "
-                         f"({worker.w.max_sentence})")
-    if len(table) > worker.model.m.vocab_size:
-        raise ValueError(f"the token table has {len(table)} keys but the model only "
-                         f"{worker.model.m.vocab_size} rows")
+    _check_worker(worker, max_sentence_length, len(table))
     cdef RangeRun run
-    memset(&run, 0, sizeof(run))
-    run.table = &table.t
-    run.max_sentence = max_sentence_length
-    run.batch_words = batch_words
-    run.mode = RUN_TRAIN
+    _init_run(&run, table, max_sentence_length, batch_words, RUN_TRAIN)
     run.model = &worker.model.m
     run.worker = &worker.w
     run.schedule = &lr.s
     run.stop = &stop.flag if stop is not None else NULL
     cdef int rc
-    if worker._busy:
-        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
     worker._busy = True
     try:
         rc = _run_path(&run, path, start, end)
@@ -1024,14 +1025,7 @@ def train_queue(KernelWorker worker not None, SentenceQueue jobs not None, Learn
 
     Returns the number of words kept after subsampling (the effective words).
     """
-    if jobs.max_sentence_length > worker.w.max_sentence:
-        raise ValueError(f"the queue's max_sentence_length={jobs.max_sentence_length} exceeds the worker's "
-                         f"capacity ({worker.w.max_sentence})")
-    if jobs.n_keys > worker.model.m.vocab_size:
-        raise ValueError(f"the queue's token table has {jobs.n_keys} keys but the model only "
-                         f"{worker.model.m.vocab_size} rows")
-    if worker._busy:
-        raise RuntimeError("this KernelWorker is already training in another thread; use one per thread")
+    _check_worker(worker, jobs.max_sentence_length, jobs.n_keys)
     cdef const int64_t *flag = &stop.flag if stop is not None else NULL
     cdef int64_t effective = 0
     cdef int slot

@@ -75,18 +75,24 @@ static inline int tok_is_ws(unsigned char c)
     return (c == 32) | ((unsigned)(c - 9) < 5u);
 }
 
+#ifdef TOK_SSE2
+/* Bit j set when byte j of v is ASCII whitespace (tok_is_ws for sixteen bytes at once). */
+static inline unsigned tok_ws_mask16(__m128i v)
+{
+    /* b in 9..13  <=>  (b - 9) < 5 unsigned  <=>  ((b - 9) ^ 0x80) < (5 ^ 0x80) signed */
+    __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8(9)), _mm_set1_epi8((char)0x80)),
+                                 _mm_set1_epi8((char)(0x80 + 5)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(32))));
+}
+#endif
+
 /* Index of the first whitespace byte in p[i .. n), or n. Sixteen bytes at a time where SSE2 exists: a
  * byte-by-byte loop mispredicts once per token end, which dominates counting. */
 static inline size_t tok_token_end(const unsigned char *p, size_t i, size_t n)
 {
 #ifdef TOK_SSE2
-    const __m128i space = _mm_set1_epi8(32), nine = _mm_set1_epi8(9), flip = _mm_set1_epi8((char)0x80);
-    const __m128i limit = _mm_set1_epi8((char)(0x80 + 5));
     while (i + 16 <= n) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        /* b in 9..13  <=>  (b - 9) < 5 unsigned  <=>  ((b - 9) ^ 0x80) < (5 ^ 0x80) signed */
-        __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, nine), flip), limit);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, space)));
+        unsigned m = tok_ws_mask16(_mm_loadu_si128((const __m128i *)(p + i)));
         if (m) {
             return i + tok_ctz64(m);
         }
@@ -103,12 +109,9 @@ static inline size_t tok_token_end_ascii(const unsigned char *p, size_t i, size_
 {
     unsigned high = 0;
 #ifdef TOK_SSE2
-    const __m128i space = _mm_set1_epi8(32), nine = _mm_set1_epi8(9), flip = _mm_set1_epi8((char)0x80);
-    const __m128i limit = _mm_set1_epi8((char)(0x80 + 5));
     while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, nine), flip), limit);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, space)));
+        unsigned m = tok_ws_mask16(v);
         unsigned h = (unsigned)_mm_movemask_epi8(v);
         if (m) {
             unsigned k = tok_ctz64(m);

@@ -408,22 +408,19 @@ class Word2Vec:
         # The per-worker schedule is gensim's corpus_file design: thread i owns the i-th contiguous share of
         # the file, and its alpha follows its progress through that share.
         n = len(workers)
-        own_share = self.alpha_schedule == "per-worker"
-        ranges = file_ranges(path, 1 if n == 1 else n if own_share else RANGES_PER_WORKER * n)
-        next_range = iter(ranges)
+        if self.alpha_schedule == "per-worker":
+            sources = [iter([r]) for r in file_ranges(path, n)]   # thread i: range i, nothing else
+        else:
+            sources = [iter(file_ranges(path, 1 if n == 1 else RANGES_PER_WORKER * n))] * n
         claim = threading.Lock()
         results = [[0, 0] for _ in workers]
         errors = []
 
         def run(i):
             try:
-                mine = iter([ranges[i]]) if own_share else None
                 while not stop.is_set:
-                    if own_share:
-                        r = next(mine, None)
-                    else:
-                        with claim:
-                            r = next(next_range, None)
+                    with claim:
+                        r = next(sources[i], None)
                     if r is None:
                         return
                     raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],

@@ -256,12 +256,10 @@ def train_targets(h, out, rows, labels, alpha, work, sig=clamped_sigmoid, log_si
     return float(loss)
 
 
-def sg_step(syn0, syn1neg, syn1, codes, points, code_offset, context, centre, negatives, alpha, hs,
-            sig=clamped_sigmoid):
-    """One skip-gram example in place: syn0[context] predicts centre (HS along centre's path if hs, then NS
-    against centre and the negatives if any). Returns the loss. sig: the sigmoid to use."""
-    h = np.asarray(syn0[context], dtype=np.float64)
-    work = np.zeros_like(h)
+def output_layer(h, work, syn1neg, syn1, codes, points, code_offset, centre, negatives, alpha, hs, sig):
+    """Both models' output side for one example with hidden layer h: HS along centre's path if hs, then NS
+    against centre and the negatives if any. Updates the output rows in place, adds the input-side gradient
+    to work, returns the loss."""
     loss = 0.0
     if hs:
         rows, labels = hs_targets(codes, points, code_offset, centre)
@@ -269,6 +267,16 @@ def sg_step(syn0, syn1neg, syn1, codes, points, code_offset, context, centre, ne
     if negatives is not None and len(negatives):
         rows, labels = ns_targets(centre, negatives)
         loss += train_targets(h, syn1neg, rows, labels, alpha, work, sig)
+    return loss
+
+
+def sg_step(syn0, syn1neg, syn1, codes, points, code_offset, context, centre, negatives, alpha, hs,
+            sig=clamped_sigmoid):
+    """One skip-gram example in place: syn0[context] predicts centre (HS along centre's path if hs, then NS
+    against centre and the negatives if any). Returns the loss. sig: the sigmoid to use."""
+    h = np.asarray(syn0[context], dtype=np.float64)
+    work = np.zeros_like(h)
+    loss = output_layer(h, work, syn1neg, syn1, codes, points, code_offset, centre, negatives, alpha, hs, sig)
     syn0[context] = h + work
     return loss
 
@@ -300,13 +308,7 @@ def cbow_step(syn0, syn1neg, syn1, codes, points, code_offset, contexts, centre,
         raise ValueError("CBOW needs at least one context word")
     h = cbow_hidden(syn0, contexts, cbow_mean)
     work = np.zeros_like(h)
-    loss = 0.0
-    if hs:
-        rows, labels = hs_targets(codes, points, code_offset, centre)
-        loss += train_targets(h, syn1, rows, labels, alpha, work, sig)
-    if negatives is not None and len(negatives):
-        rows, labels = ns_targets(centre, negatives)
-        loss += train_targets(h, syn1neg, rows, labels, alpha, work, sig)
+    loss = output_layer(h, work, syn1neg, syn1, codes, points, code_offset, centre, negatives, alpha, hs, sig)
     if not cbow_mean:
         work = work / len(contexts)
     for c in contexts:
