@@ -8,9 +8,10 @@
 __version__ = "0.1.0"
 
 from .callbacks import CallbackAny2Vec  # noqa: E402
+from .errors import FormatError  # noqa: E402
 from .keyedvectors import KeyedVectors  # noqa: E402
 from .model import Word2Vec  # noqa: E402
 from .readers import LineSentence, PathLineSentences, Text8Corpus  # noqa: E402
 
-__all__ = ["Word2Vec", "KeyedVectors", "LineSentence", "Text8Corpus", "PathLineSentences", "CallbackAny2Vec",
+__all__ = ["Word2Vec", "KeyedVectors", "LineSentence", "Text8Corpus", "PathLineSentences", "CallbackAny2Vec", "FormatError",
            "__version__"]

@@ -19,6 +19,7 @@ import uuid
 import numpy as np
 
 from . import _fastio
+from .errors import FormatError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ _UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashr
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
 
 
-class Word2VecFormatError(ValueError):
+class Word2VecFormatError(FormatError):
     """A file that is not valid word2vec text/binary data (or does not match its header)."""
 
 
