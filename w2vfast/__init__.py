@@ -13,5 +13,5 @@ from .keyedvectors import KeyedVectors  # noqa: E402
 from .model import Word2Vec  # noqa: E402
 from .readers import LineSentence, PathLineSentences, Text8Corpus  # noqa: E402
 
-__all__ = ["Word2Vec", "KeyedVectors", "LineSentence", "Text8Corpus", "PathLineSentences", "CallbackAny2Vec", "FormatError",
-           "__version__"]
+__all__ = ["Word2Vec", "KeyedVectors", "LineSentence", "Text8Corpus", "PathLineSentences", "CallbackAny2Vec",
+           "FormatError", "__version__"]
