@@ -3,6 +3,7 @@ import bz2
 import gzip
 import io as pyio
 import logging
+import lzma
 import os
 import struct
 
@@ -11,6 +12,7 @@ import pytest
 
 from w2vfast import _fastio
 from w2vfast import io as wio
+from w2vfast.errors import FormatError
 from w2vfast.io import Word2VecFormatError, read_word2vec_format, write_word2vec_format
 from w2vfast.keyedvectors import KeyedVectors
 
@@ -495,3 +497,121 @@ def test_gensim_reads_our_gzip(tmp_path, gensim_kv):
     g = gensim_kv.load_word2vec_format(str(path))
     np.testing.assert_array_equal(g.vectors, kv.vectors)
     assert bz2  # both compressions are covered by test_round_trip_exact
+
+
+# ------------------------------------------------------------------------------- untrusted-file hardening
+
+def test_header_longer_than_the_read_chunk_is_refused_not_reread(tmp_path, monkeypatch):
+    # the window holds 8 KB and the header line is longer: the header must not be read again as a record
+    monkeypatch.setattr(wio, "_CHUNK", 8192)
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"1 1" + b" " * 10000 + b"\na 0.5\n")
+    with pytest.raises(FormatError, match=r"invalid header line .*longer than 4096 bytes") as info:
+        read_word2vec_format(path, limit=1)
+    assert str(path) in str(info.value)
+
+
+def test_small_read_chunk_still_reads_everything(tmp_path, monkeypatch):
+    monkeypatch.setattr(wio, "_CHUNK", 16)
+    kv = make_kv(n=40, dim=5)
+    for binary in (False, True):
+        path = tmp_path / f"v{int(binary)}"
+        kv.save_word2vec_format(path, binary=binary)
+        keys, vectors, _ = read_word2vec_format(path, binary=binary, unicode_errors="surrogateescape")
+        assert keys == kv.index_to_key
+        np.testing.assert_array_equal(vectors, kv.vectors)
+
+
+def _damage(blob, cut=False):
+    """A compressed stream with one byte in its middle inverted, or cut short."""
+    if cut:
+        return blob[: len(blob) * 2 // 3]
+    mid = len(blob) // 2
+    return blob[:mid] + bytes([blob[mid] ^ 0xFF]) + blob[mid + 1:]
+
+
+_COMPRESSORS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}
+
+
+@pytest.mark.parametrize("suffix", sorted(_COMPRESSORS))
+@pytest.mark.parametrize("cut", [False, True])
+@pytest.mark.parametrize("binary", [False, True])
+def test_damaged_compressed_vectors_raise_format_error_naming_the_file(tmp_path, suffix, cut, binary):
+    kv = make_kv(n=400, dim=16)
+    plain = tmp_path / "v"
+    kv.save_word2vec_format(plain, binary=binary)
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes(_damage(_COMPRESSORS[suffix](plain.read_bytes()), cut))
+    with pytest.raises(FormatError) as info:
+        read_word2vec_format(path, binary=binary, unicode_errors="surrogateescape")
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", sorted(_COMPRESSORS))
+def test_damaged_compressed_vocab_file_raises_format_error(tmp_path, suffix):
+    path = tmp_path / f"vocab{suffix}"
+    text = b"".join(b"w%d %d\n" % (i, 1000 - i) for i in range(1000))
+    path.write_bytes(_damage(_COMPRESSORS[suffix](text), cut=True))
+    with pytest.raises(FormatError, match="damaged compressed data") as info:
+        wio.read_vocab_counts(path)
+    assert str(path) in str(info.value)
+
+
+def test_xz_round_trip(tmp_path):
+    kv = make_kv(n=30, dim=4)
+    path = tmp_path / "v.txt.xz"
+    kv.save_word2vec_format(path)
+    assert path.read_bytes().startswith(b"\xfd7zXZ\x00")
+    keys, vectors, _ = read_word2vec_format(path, unicode_errors="surrogateescape")
+    assert keys == kv.index_to_key
+    np.testing.assert_array_equal(vectors, kv.vectors)
+
+
+def test_failed_save_keeps_vocab_and_vectors_in_step(tmp_path, monkeypatch):
+    kv = make_kv(n=30, dim=4)
+    vec, voc = tmp_path / "v.txt", tmp_path / "v.vocab"
+    kv.save_word2vec_format(vec, fvocab=voc)
+    before = (vec.read_bytes(), voc.read_bytes())
+    other = KeyedVectors.from_arrays(["x", "y"], np.ones((2, 4), np.float32), counts=[5, 3])
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wio._fastio, "format_text", broken)
+    with pytest.raises(OSError, match="No space"):
+        other.save_word2vec_format(vec, fvocab=voc)
+    assert (vec.read_bytes(), voc.read_bytes()) == before
+    assert sorted(os.listdir(tmp_path)) == ["v.txt", "v.vocab"]     # no temporary file left behind
+
+
+@pytest.mark.parametrize("word", [b"a\tb", b"a\nb", b"ab\r", b"a\x0bb", b"\x0cab", b""])
+def test_binary_words_holding_whitespace_or_empty_are_refused(tmp_path, word):
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_bytes([b"ok", word], [[1.0, 2.0], [3.0, 4.0]]))
+    with pytest.raises(FormatError, match=r"record 2 \(byte offset \d+\): the word") as info:
+        read_word2vec_format(path, binary=True)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_words_that_decode_to_nothing_are_refused(tmp_path, binary):
+    path = tmp_path / "v"
+    if binary:
+        path.write_bytes(binary_bytes([b"ok", b"\xff\xfe"], [[1.0], [2.0]]))
+        where = r"record 2 \(byte offset \d+\)"
+    else:
+        path.write_bytes(b"2 1\nok 1\n\xff\xfe 2\n")
+        where = "line 3"
+    with pytest.raises(FormatError, match=where + r": the word .* is empty once decoded"):
+        read_word2vec_format(path, binary=binary, unicode_errors="ignore")
+    # the same bytes kept another way load, and save again
+    keys, _, _ = read_word2vec_format(path, binary=binary, unicode_errors="surrogateescape")
+    assert keys == ["ok", "\udcff\udcfe"]
+
+
+def test_words_decoding_to_whitespace_in_other_encodings_are_refused(tmp_path):
+    # EBCDIC (cp037): 0x81 0x05 0x82 holds no ASCII whitespace byte but decodes to "a\tb"
+    path = tmp_path / "v.bin"
+    path.write_bytes(binary_bytes([b"\x81\x82", b"\x81\x05\x82"], [[1.0], [2.0]]))
+    with pytest.raises(FormatError, match=r"record 2 .*holds whitespace \('\\t'\) once decoded from cp037"):
+        read_word2vec_format(path, binary=True, encoding="cp037")

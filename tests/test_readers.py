@@ -9,6 +9,7 @@ import pytest
 
 from w2vfast import _corpus as C
 from w2vfast import readers
+from w2vfast.errors import FormatError
 from w2vfast.readers import LineSentence, PathLineSentences, Text8Corpus
 
 DATA = (
@@ -292,3 +293,44 @@ def test_path_line_sentences_single_file_and_errors(tmp_path, data_file):
 
 def test_readers_export():
     assert set(readers.__all__) == {"LineSentence", "Text8Corpus", "PathLineSentences"}
+
+
+# --------------------------------------------------------------------------------- damaged compressed input
+
+def _damaged(compress, data, cut):
+    blob = compress(data)
+    if cut:
+        return blob[: len(blob) * 2 // 3]
+    mid = len(blob) // 2
+    return blob[:mid] + bytes([blob[mid] ^ 0xFF]) + blob[mid + 1:]
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress], ids=["gz", "bz2", "xz"])
+@pytest.mark.parametrize("cut", [False, True], ids=["flipped", "cut"])
+def test_damaged_compressed_corpus_raises_format_error_naming_the_file(tmp_path, compress, cut):
+    data = b"".join(b"w%d x%d y%d\n" % (i, i % 7, i % 13) for i in range(3000))
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(_damaged(compress, data, cut))
+    for read in (lambda: list(LineSentence(path)), lambda: list(LineSentence(str(path))),
+                 lambda: list(Text8Corpus(path)), lambda: list(PathLineSentences(tmp_path)),
+                 lambda: C.scan_file(path)):
+        with pytest.raises(FormatError) as info:
+            read()
+        assert str(path) in str(info.value)
+    with open(path, "rb") as fh, pytest.raises(FormatError, match="damaged compressed data"):
+        list(LineSentence(fh))
+
+
+def test_unsupported_compression_and_corpus_file_refusals_are_format_errors(tmp_path):
+    zst = tmp_path / "c.zst"
+    zst.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 20)
+    with pytest.raises(FormatError, match="zstd-compressed"):
+        list(LineSentence(zst))
+    with pytest.raises(FormatError, match="zstd-compressed"):
+        C.scan_file(zst)
+    with pytest.raises(FormatError, match="uncompressed text file"):
+        C.check_corpus_file(zst)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(FormatError, match="empty"):
+        C.check_corpus_file(empty)

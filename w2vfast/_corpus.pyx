@@ -16,6 +16,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from w2vfast._decompress import compressed_errors
+from w2vfast.errors import FormatError
+
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
@@ -206,16 +209,16 @@ def check_corpus_file(path):
     """Check that path can be trained on directly (corpus_file) and return its size in bytes.
 
     Raises FileNotFoundError, IsADirectoryError or PermissionError for a missing, directory or unreadable
-    path, ValueError for an empty file and for a compressed file (byte ranges of compressed data cannot be
+    path, FormatError (a ValueError) for an empty file and for a compressed file (byte ranges of compressed data cannot be
     read independently). Every message names the path.
     """
     size = _check_regular_file(path)
     path = _fspath(path)
     if size == 0:
-        raise ValueError(f"corpus_file is empty: {path!r}")
+        raise FormatError(f"corpus_file is empty: {path!r}")
     kind = detect_compression(path)
     if kind is not None:
-        raise ValueError(
+        raise FormatError(
             f"corpus_file needs an uncompressed text file: {path!r} is {kind}-compressed; "
             f"decompress it or pass LineSentence(path) as sentences")
     return size
@@ -435,12 +438,13 @@ def scan_file(path, max_vocab_size=None, workers=1, max_sentence_length=10000):
 
 def _scan_stream(path, kind, max_keys, max_sentence_length):
     if kind not in _OPENERS:
-        raise ValueError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
+        raise FormatError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
     counter = _Counter(max_keys, max_sentence_length)
     rest = b""
     with _OPENERS[kind](path, "rb") as f:
         while True:
-            chunk = f.read(_STREAM_CHUNK)
+            with compressed_errors(path):
+                chunk = f.read(_STREAM_CHUNK)
             final = not chunk
             data = rest + chunk if rest else chunk
             used = counter.feed(data, final, path)

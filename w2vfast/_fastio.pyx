@@ -167,21 +167,53 @@ def strtof_token(bytes token):
     return v
 
 
+cdef str _WORD_SPACE = " \t\n\r\x0b\x0c"
+
+
 cdef object _decode(const unsigned char *p, Py_ssize_t n, bint utf8, str encoding, bytes errors_b,
                     bint is_line, Py_ssize_t number, int64_t offset):
+    """The word at p[:n] as str. Refuses what the writer cannot store: an empty word (unicode_errors=
+    "ignore" can make one) and one holding ASCII whitespace (a binary record's word is only delimited by
+    its space, so tabs and newlines can get in). The byte test covers UTF-8, where whitespace bytes only
+    ever decode to whitespace; other encodings are tested after decoding."""
     # where the word is (line number, or record number and byte offset) is formatted only on error
+    cdef Py_ssize_t i
+    cdef str word
+    for i in range(n):
+        if _is_space(p[i]):
+            raise ValueError(
+                f"{_where(is_line, number, offset)}: the word {PyBytes_FromStringAndSize(<const char *>p, n)[:80]!r} "
+                f"holds whitespace (byte 0x{p[i]:02x}), which a word2vec word cannot hold"
+            )
     try:
         if utf8:
-            return PyUnicode_DecodeUTF8(<const char *>p, n, <const char *>errors_b)
-        enc_b = encoding.encode("ascii")
-        return PyUnicode_Decode(<const char *>p, n, <const char *>enc_b, <const char *>errors_b)
+            word = PyUnicode_DecodeUTF8(<const char *>p, n, <const char *>errors_b)
+        else:
+            enc_b = encoding.encode("ascii")
+            word = PyUnicode_Decode(<const char *>p, n, <const char *>enc_b, <const char *>errors_b)
     except UnicodeDecodeError as exc:
-        where = f"line {number}" if is_line else f"record {number} (byte offset {offset})"
         raise ValueError(
-            f"{where}: the word {PyBytes_FromStringAndSize(<const char *>p, n)!r} is not valid {encoding} "
-            f"({exc.reason} at byte {exc.start} of the word); pass unicode_errors='replace', 'ignore' or "
-            f"'surrogateescape' to load it anyway"
+            f"{_where(is_line, number, offset)}: the word {PyBytes_FromStringAndSize(<const char *>p, n)!r} is "
+            f"not valid {encoding} ({exc.reason} at byte {exc.start} of the word); pass unicode_errors='replace', "
+            f"'ignore' or 'surrogateescape' to load it anyway"
         ) from None
+    if not word:
+        raise ValueError(
+            f"{_where(is_line, number, offset)}: the word {PyBytes_FromStringAndSize(<const char *>p, n)[:80]!r} "
+            f"is empty{'' if n == 0 else ' once decoded'}; a word2vec word cannot be empty"
+        )
+    if not utf8:
+        for ch in _WORD_SPACE:
+            if ch in word:
+                raise ValueError(
+                    f"{_where(is_line, number, offset)}: the word {word[:80]!r} holds whitespace ({ch!r}) once "
+                    f"decoded from {encoding}, which a word2vec word cannot hold"
+                )
+    return word
+
+
+cdef str _where(bint is_line, Py_ssize_t number, int64_t offset):
+    return f"line {number}" if is_line else f"record {number} (byte offset {offset})"
 
 
 def parse_binary(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, float[:, ::1] out,

@@ -5,20 +5,24 @@ Binary: the same header line, then per word: the word's bytes, one space, D litt
         newline (word2vec.c writes it; readers accept files with or without it).
 
 Files are streamed in large chunks and parsed by the C routines in w2vfast._fastio, so reading costs about
-what the disk costs. Names ending in .gz or .bz2 are (de)compressed on the fly. Saves are atomic: the data
-goes to a temporary file beside the target, which replaces the target only once it is complete.
+what the disk costs. Names ending in .gz, .bz2 or .xz are (de)compressed on the fly; damaged compressed
+data raises FormatError naming the file. Saves are atomic: the data goes to a temporary file beside the
+target (w2vfast._atomic), which replaces the target only once it is complete.
 """
 import bz2
+import contextlib
 import gzip
 import logging
+import lzma
 import os
 import re
 import sys
-import uuid
 
 import numpy as np
 
 from . import _fastio
+from ._atomic import AtomicFile
+from ._decompress import compressed_errors
 from .errors import FormatError
 
 logger = logging.getLogger(__name__)
@@ -46,16 +50,31 @@ class Word2VecFormatError(FormatError):
 
 # ----------------------------------------------------------------------------------------------- opening
 
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def _stream_size(f):
+    """Bytes left in a seekable file object, else None."""
+    try:
+        if not f.seekable():
+            return None
+        here = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        f.seek(here)
+        return max(0, end - here)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def _open_read(source):
     """(binary file object, close_it, name, size or None) for a path or an open binary file."""
     if hasattr(source, "read"):
-        return source, False, getattr(source, "name", "<stream>"), None
+        return source, False, getattr(source, "name", "<stream>"), _stream_size(source)
     path = os.fspath(source)
     name = str(path)
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb"), True, name, None
-    if name.endswith(".bz2"):
-        return bz2.open(path, "rb"), True, name, None
+    opener = _OPENERS.get(os.path.splitext(name)[1])
+    if opener is not None:
+        return opener(path, "rb"), True, name, None
     f = open(path, "rb")
     try:
         size = os.fstat(f.fileno()).st_size
@@ -65,11 +84,17 @@ def _open_read(source):
 
 
 class _Reader:
-    """A growable byte window over a stream: data[start:end] is read but not yet consumed."""
+    """A growable byte window over a stream: data[start:end] is read but not yet consumed.
 
-    def __init__(self, f, chunk=None):
+    Decompression failures while reading are raised as FormatError naming the file."""
+
+    def __init__(self, f, name, chunk=None, size=None):
         self.f = f
-        self.buf = bytearray(chunk or _CHUNK)
+        self.name = name
+        if chunk is None:
+            # a small file needs no 16 MB window (the window still grows for a longer record)
+            chunk = _CHUNK if size is None else min(_CHUNK, max(4096, size + 1))
+        self.buf = bytearray(chunk)
         self.start = 0
         self.end = 0
         self.offset = 0          # file position of buf[0]
@@ -78,7 +103,7 @@ class _Reader:
 
     def _read_into(self, lo, hi):
         # the views are released before returning, so the bytearray can still be resized later
-        with memoryview(self.buf) as mv, mv[lo:hi] as target:
+        with memoryview(self.buf) as mv, mv[lo:hi] as target, compressed_errors(self.name):
             if self._readinto is not None:
                 n = self._readinto(target)
             else:
@@ -99,8 +124,8 @@ class _Reader:
         if self.end == len(self.buf):
             if len(self.buf) >= max(_MAX_LINE, _CHUNK):
                 raise Word2VecFormatError(
-                    f"a record longer than {_MAX_LINE} bytes at byte offset {self.offset}; the file is damaged "
-                    "or not in word2vec format"
+                    f"{self.name}: a record longer than {_MAX_LINE} bytes at byte offset {self.offset}; the file "
+                    "is damaged or not in word2vec format"
                 )
             self.buf.extend(bytes(len(self.buf)))
         got = 0
@@ -113,16 +138,21 @@ class _Reader:
             got += n
         return got > 0 or self.eof
 
-    def readline(self, max_len):
-        """The next line (without its newline), or None at the end of the stream."""
+    def readline(self, max_len, what="line"):
+        """The next line (without its newline), or None at the end of the stream. A line longer than
+        max_len bytes raises Word2VecFormatError: returning part of it would leave the rest to be read
+        as data."""
         while True:
-            i = self.buf.find(b"\n", self.start, self.end)
+            i = self.buf.find(b"\n", self.start, min(self.end, self.start + max_len + 1))
             if i >= 0:
                 line = bytes(self.buf[self.start:i])
                 self.start = i + 1
                 return line
             if self.end - self.start > max_len:
-                return bytes(self.buf[self.start:self.start + max_len])
+                raise Word2VecFormatError(
+                    f"{self.name}: invalid {what} at byte offset {self.offset + self.start}: longer than {max_len} "
+                    f"bytes; the file is damaged or not in word2vec format"
+                )
             if self.eof:
                 if self.start == self.end:
                     return None
@@ -173,20 +203,21 @@ def read_vocab_counts(fvocab, unicode_errors="strict", encoding="utf-8"):
     counts = {}
     f, close, name, _ = _open_read(fvocab)
     try:
-        for line_no, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2:
-                raise Word2VecFormatError(f"{name}: line {line_no} is not 'word count': {line[:80]!r}")
-            try:
-                word = parts[0].decode(encoding, unicode_errors)
-            except UnicodeDecodeError as exc:
-                raise Word2VecFormatError(f"{name}: line {line_no}: the word is not valid {encoding} ({exc.reason})") from None
-            try:
-                counts[word] = int(parts[1])
-            except ValueError:
-                raise Word2VecFormatError(f"{name}: line {line_no}: count {parts[1][:40]!r} is not an integer") from None
+        with compressed_errors(name):
+            for line_no, line in enumerate(f, 1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(parts) != 2:
+                    raise Word2VecFormatError(f"{name}: line {line_no} is not 'word count': {line[:80]!r}")
+                try:
+                    word = parts[0].decode(encoding, unicode_errors)
+                except UnicodeDecodeError as exc:
+                    raise Word2VecFormatError(f"{name}: line {line_no}: the word is not valid {encoding} ({exc.reason})") from None
+                try:
+                    counts[word] = int(parts[1])
+                except ValueError:
+                    raise Word2VecFormatError(f"{name}: line {line_no}: count {parts[1][:40]!r} is not an integer") from None
     finally:
         if close:
             f.close()
@@ -244,7 +275,12 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
         raise ValueError("no_header=True needs binary=False: binary files always start with a 'V D' header")
     f, close, name, size = _open_read(fname)
     try:
-        reader = _Reader(f)
+        hint = size
+        if size is None and close:
+            # compressed: the data size is unknown; guess 64x the file for the window and the first rows
+            # allocated (both grow when the data is bigger), so a tiny hostile file cannot claim 16 MB at once
+            hint = 64 * os.path.getsize(name)
+        reader = _Reader(f, name, size=hint)
         if no_header:
             vector_size = _fastio.count_fields(_peek_first_line(reader, name)) - 1
             if not 1 <= vector_size <= _MAX_DIM:
@@ -253,11 +289,11 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
             target = limit if limit else sys.maxsize
             line_no = 0
         else:
-            declared, vector_size = _parse_header(reader.readline(_MAX_HEADER), name)
+            declared, vector_size = _parse_header(reader.readline(_MAX_HEADER, "header line"), name)
             target = min(declared, limit) if limit else declared
             line_no = 1
 
-        out = np.empty((_initial_capacity(target, vector_size, size, binary) if target else 0, vector_size),
+        out = np.empty((_initial_capacity(target, vector_size, hint, binary) if target else 0, vector_size),
                        dtype=np.float32)
         words, index, dups, nonfinite = [], {}, [], []
         row = 0
@@ -376,43 +412,45 @@ def load_word2vec_format(
 
 # ------------------------------------------------------------------------------------------------ writing
 
-class _AtomicFile:
-    """Write to a temporary file beside `path`; on success it replaces `path`, on failure it is removed."""
+class _Aside:
+    """One file of a save, written aside its target (compressed when its name ends in .gz, .bz2 or .xz)."""
 
     def __init__(self, path):
-        self.path = os.fspath(path)
-        folder, base = os.path.split(os.path.abspath(self.path))
-        self.tmp = os.path.join(folder, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
-        self.raw = None
-        self.f = None
-
-    def __enter__(self):
-        # os.open applies the umask, so the result gets the same permissions a plain open() would give
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        self.raw = os.fdopen(fd, "wb", buffering=1 << 20)
-        name = self.path
+        self.atomic = AtomicFile(path)
+        raw = self.atomic.file
+        name = self.atomic.target
         if name.endswith(".gz"):
-            self.f = gzip.GzipFile(filename=os.path.basename(name[:-3]), mode="wb", fileobj=self.raw, mtime=0)
+            self.f = gzip.GzipFile(filename=os.path.basename(name[:-3]), mode="wb", fileobj=raw, mtime=0)
         elif name.endswith(".bz2"):
-            self.f = bz2.BZ2File(self.raw, "wb")
+            self.f = bz2.BZ2File(raw, "wb")
+        elif name.endswith(".xz"):
+            self.f = lzma.LZMAFile(raw, "wb")
         else:
-            self.f = self.raw
-        return self.f
+            self.f = raw
 
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if self.f is not self.raw:
-                self.f.close()
-            if exc_type is None:
-                self.raw.flush()
-                os.fsync(self.raw.fileno())
-            self.raw.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.path)
-        finally:
-            if os.path.exists(self.tmp):
-                os.unlink(self.tmp)
-        return False
+    def finish(self):
+        if self.f is not self.atomic.file:
+            self.f.close()
+        self.atomic.finish()
+
+
+@contextlib.contextmanager
+def _write_aside(*paths):
+    """Yield one writable binary file per path; once the block completes, every file is made durable and
+    only then renamed over its target, so a failure anywhere leaves all the targets as they were (a
+    vocabulary file never gets ahead of its vectors file)."""
+    files = []
+    try:
+        for p in paths:
+            files.append(_Aside(p))
+        yield [a.f for a in files]
+        for a in files:
+            a.finish()
+        for a in files:
+            a.atomic.commit()
+    finally:
+        for a in files:
+            a.atomic.discard()
 
 
 def _encode_keys(keys, prefix):
@@ -436,8 +474,8 @@ def write_word2vec_format(
     """Write `keys` and the rows of `vectors` (in that order) as a word2vec text or binary file.
 
     fvocab: also write 'word count' lines (from `counts`) to that file. total_vec: the vector count to put
-    in the header (default len(keys)). Both files are written atomically; a name ending in .gz or .bz2 is
-    compressed.
+    in the header (default len(keys)). Both files are written aside and renamed over their targets only
+    once both are complete; a name ending in .gz, .bz2 or .xz is compressed.
     """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
@@ -445,13 +483,14 @@ def write_word2vec_format(
     if fvocab is not None and counts is None:
         raise ValueError("fvocab needs counts")
     enc = _encode_keys(keys, prefix)
-    if fvocab is not None:
-        with _AtomicFile(fvocab) as fv:
-            fv.write(b"".join(b"%s %d\n" % (e, int(c)) for e, c in zip(enc, counts)))
     n, dim = vectors.shape
     total_vec = n if total_vec is None else int(total_vec)
     step = max(1, (8 << 20) // max(1, dim * 4))
-    with _AtomicFile(fname) as fout:
+    paths = (fname,) if fvocab is None else (fname, fvocab)
+    with _write_aside(*paths) as files:
+        fout = files[0]
+        if fvocab is not None:
+            files[1].write(b"".join(b"%s %d\n" % (e, int(c)) for e, c in zip(enc, counts)))
         if write_header:
             fout.write(b"%d %d\n" % (total_vec, dim))
         for lo in range(0, n, step):

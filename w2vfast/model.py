@@ -15,6 +15,7 @@ from ._corpus import (SentenceQueue, StopFlag, TokenTable, check_corpus_file, fi
                       train_file_range, train_queue)
 from ._kernels import KernelModel, KernelWorker
 from .callbacks import call_hook
+from .errors import FormatError
 from .keyedvectors import KeyedVectors
 from .progress import Progress
 from .schedule import SCHEDULES, make_schedule
@@ -166,7 +167,9 @@ class Word2Vec:
                     len(keys), total_words, total_sentences, time.perf_counter() - t0)
         if total_words == 0:
             where = f" {os.fspath(corpus_file)!r}" if corpus_file is not None else ""
-            raise ValueError(f"the corpus{where} is empty: it has no tokens")
+            # a file of nothing but whitespace is a file we refuse; an empty iterable is the caller's value
+            error = FormatError if corpus_file is not None else ValueError
+            raise error(f"the corpus{where} is empty: it has no tokens")
         self.corpus_count = total_sentences
         self.corpus_total_words = total_words
         self.raw_vocab = dict(zip(keys, counts.tolist())) if keep_raw_vocab else None

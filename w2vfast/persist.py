@@ -13,10 +13,11 @@ renames it over the target, so a crash mid-save leaves any earlier file intact.
 """
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from . import _atomic
 
 FORMAT = "w2vfast-model"
 VERSION = 1
@@ -45,8 +46,7 @@ def save_model(model, path):
     v = model.vocabulary
     arrays = {"syn0": model.wv.vectors, "counts": v.counts, "syn1neg": model.syn1neg, "syn1": model.syn1,
               "codes": v.codes, "points": v.points, "code_offsets": v.code_offsets}
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".w2vfast-", suffix=".tmp", dir=directory)
+    fd, tmp = _atomic.mkstemp(path)  # named for the target and this process; removes dead saves' leftovers
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr("model.json", json.dumps(meta, ensure_ascii=True))

@@ -3,8 +3,9 @@
 Tokens follow the project's policy, the same one the corpus_file path applies in C: a token is a run of
 bytes that are not ASCII whitespace (space, \\t, \\n, \\v, \\f, \\r), decoded as UTF-8 with
 errors="surrogateescape" so that any bytes round-trip. Lines end at b"\\n" only. Files compressed with gzip,
-bz2 or xz are decompressed on the fly (recognised by their first bytes, whatever their name). Memory stays
-bounded by one chunk plus one sentence, however long the lines are.
+bz2 or xz are decompressed on the fly (recognised by their first bytes, whatever their name); damaged
+compressed data raises w2vfast.errors.FormatError naming the file. Memory stays bounded by one chunk plus
+one sentence, however long the lines are.
 """
 import bz2
 import errno
@@ -14,6 +15,8 @@ import lzma
 import os
 
 from w2vfast._corpus import SentenceSplitter, detect_compression
+from w2vfast._decompress import compressed_errors
+from w2vfast.errors import FormatError
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
 
@@ -40,7 +43,7 @@ def _open_path(path):
     if kind is None:
         return open(path, "rb")
     if kind not in _OPENERS:
-        raise ValueError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
+        raise FormatError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
     return _OPENERS[kind](path, "rb")
 
 
@@ -97,16 +100,17 @@ def _file_chunks(fileobj):
     kind = _magic_kind(bytes(first[:6]))
     if kind is not None:
         with _STREAM_WRAPPERS[kind](_Prefixed(bytes(first), fileobj)) as f:
-            yield from _binary_chunks(f)
+            yield from _binary_chunks(f, getattr(fileobj, "name", "<stream>"))
         return
     while first:
         yield bytes(first)
         first = fileobj.read(_CHUNK)
 
 
-def _binary_chunks(f):
+def _binary_chunks(f, name):
     while True:
-        chunk = f.read(_CHUNK)
+        with compressed_errors(name):
+            chunk = f.read(_CHUNK)
         if not chunk:
             return
         yield chunk
@@ -156,7 +160,7 @@ class LineSentence:
             yield from _sentences(_file_chunks(self.source), splitter)
         else:
             with _open_path(self.source) as f:
-                yield from _sentences(_binary_chunks(f), splitter)
+                yield from _sentences(_binary_chunks(f, self.source), splitter)
 
     def __repr__(self):
         return f"LineSentence({self.source!r}, max_sentence_length={self.max_sentence_length}, limit={self.limit})"
@@ -175,7 +179,7 @@ class Text8Corpus:
     def __iter__(self):
         splitter = SentenceSplitter(self.max_sentence_length, None, False)
         with _open_path(self.fname) as f:
-            yield from _sentences(_binary_chunks(f), splitter)
+            yield from _sentences(_binary_chunks(f, self.fname), splitter)
 
     def __repr__(self):
         return f"Text8Corpus({self.fname!r}, max_sentence_length={self.max_sentence_length})"
@@ -201,7 +205,7 @@ class PathLineSentences:
         for path in self.input_files:
             splitter = SentenceSplitter(self.max_sentence_length, self.limit, True)
             with _open_path(path) as f:
-                yield from _sentences(_binary_chunks(f), splitter)
+                yield from _sentences(_binary_chunks(f, path), splitter)
 
     def __repr__(self):
         return (f"PathLineSentences({self.source!r}, max_sentence_length={self.max_sentence_length}, "
