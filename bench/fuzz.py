@@ -1,0 +1,354 @@
+"""Long fuzzing runs of w2vfast's file readers (the targets are described in fuzz/fuzz_targets.py).
+
+    python bench/fuzz.py --target {text,binary,model,corpus,all} --runs N --timeout 10 [--engine E]
+    python bench/fuzz.py --make-seeds          # (re)write fuzz/corpus/<target>/seed-*.bin
+    python bench/fuzz.py --target all --runs 20000 --keep   # also add new small findings to fuzz/corpus
+
+Engines: "atheris" (libFuzzer's coverage-guided mutations over the instrumented w2vfast Python code; the
+default when atheris is installed) or "mutate" (fuzz/fuzz_mutator.py, guided only by which outcomes are
+new). Inputs run in batches in a child process, so a crash only ends its batch: the parent records the
+input that was running (fuzz/crashes/<target>-<kind>-<sha1>.bin) and starts the next batch.
+
+Inside the child each input runs in-process with
+- a watchdog (faulthandler): an input running longer than --timeout seconds ends the child with a
+  traceback, and the parent records it as a hang;
+- an allocation check: the input's peak traced allocation (tracemalloc, which sees Python objects and
+  NumPy arrays) must stay under 10x the input's size plus the bytes of the arrays the target legitimately
+  built plus a fixed 2 MiB for the interpreter's own noise (plus 8 MiB for an xz stream: the dictionary
+  its decoder allocates at xz's default preset); a rise of the process's peak RSS (which also sees C
+  allocations) gets 16 MiB more, for allocator arenas. Inputs over it are counted as "memory" and kept.
+
+The report gives per target: inputs, accepted, rejected with FormatError, crashes, hangs, memory, oracle
+mismatches and every other exception type, with one sample message per distinct finding.
+"""
+import argparse
+import collections
+import faulthandler
+import hashlib
+import json
+import logging
+import mmap
+import os
+import random
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FUZZ_DIR = os.path.join(ROOT, "fuzz")
+CORPUS_DIR = os.path.join(FUZZ_DIR, "corpus")
+CRASH_DIR = os.path.join(FUZZ_DIR, "crashes")
+WORK_DIR = os.path.join(FUZZ_DIR, "work")          # findings of past runs (not committed)
+sys.path.insert(0, FUZZ_DIR)
+
+TARGETS = ("text", "binary", "model", "corpus")
+SLACK = 2 << 20
+RSS_SLACK = 16 << 20        # the peak RSS also moves with allocator arenas and pages first touched
+XZ_DICTIONARY = 8 << 20     # the xz decoder allocates the dictionary a stream declares: 8 MiB at xz's default
+STATE_IDLE, STATE_RUNNING = 0, 1
+_HEAD = struct.Struct("<qq")                        # state, length of the current input
+KEEP_MAX_BYTES = 4096
+KEEP_PER_TARGET = 40
+
+
+# ------------------------------------------------------------------------------------------------ child
+
+class _Child:
+    """Runs inputs one by one and keeps the counts; the current input sits in a shared file so the parent
+    can name it if this process dies."""
+
+    def __init__(self, target, stats_path, shared_path, timeout, max_len, targets_module):
+        self.t = targets_module
+        self.target = target
+        self.stats_path = stats_path
+        self.timeout = timeout
+        self.counts = collections.Counter()
+        self.samples = {}                           # signature -> (count, size, message)
+        self.scratch = self.t.scratch_dir()
+        self.find_dir = os.path.join(WORK_DIR, target)
+        os.makedirs(self.find_dir, exist_ok=True)
+        fd = os.open(shared_path, os.O_RDWR)
+        self.shared = mmap.mmap(fd, _HEAD.size + max_len)
+        os.close(fd)
+        self.max_len = max_len
+        self.seen = set()
+        tracemalloc.start()
+
+    def execute(self, data):
+        data = bytes(data[: self.max_len])
+        _HEAD.pack_into(self.shared, 0, STATE_RUNNING, len(data))
+        self.shared[_HEAD.size:_HEAD.size + len(data)] = data
+        faulthandler.dump_traceback_later(self.timeout, exit=True)
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        outcome, exc, built = self.t.run_one(self.target, data, self.scratch)
+        peak = tracemalloc.get_traced_memory()[1] - before
+        rss_rise = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
+        faulthandler.cancel_dump_traceback_later()
+        _HEAD.pack_into(self.shared, 0, STATE_IDLE, 0)
+        self.counts["inputs"] += 1
+        self.counts[outcome] += 1
+        sig = self.t.signature(outcome, exc)
+        limit = 10 * len(data) + built + SLACK
+        if data.startswith(b"\xfd7zXZ\x00"):
+            limit += XZ_DICTIONARY
+        if peak > limit or rss_rise > limit + RSS_SLACK:
+            self.counts["memory"] += 1
+            self._note(f"memory|{self.target}|peak {peak >> 10} KiB, rss rise {rss_rise >> 10} KiB, "
+                       f"allowed {limit >> 10} KiB ({outcome})", data)
+        new = sig not in self.seen
+        if new:
+            self.seen.add(sig)
+        if outcome != "ok":
+            self._note(sig, data)
+        if self.counts["inputs"] % 50 == 0:
+            self.write_stats()
+        return new
+
+    def _note(self, sig, data):
+        count, size, _ = self.samples.get(sig, (0, None, None))
+        if size is None or len(data) < size:
+            name = hashlib.sha1(sig.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+            with open(os.path.join(self.find_dir, f"sig-{name}.bin"), "wb") as fh:
+                fh.write(data)
+            size = len(data)
+        self.samples[sig] = (count + 1, size, sig)
+
+    def write_stats(self):
+        tmp = self.stats_path + ".part"
+        with open(tmp, "w") as fh:
+            json.dump({"counts": self.counts, "samples": list(self.samples.values())}, fh)
+        os.replace(tmp, self.stats_path)
+
+    def close(self):
+        self.write_stats()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _load_inputs(target):
+    paths = []
+    for folder in (os.path.join(CORPUS_DIR, target), os.path.join(WORK_DIR, target)):
+        if os.path.isdir(folder):
+            paths += sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".bin"))
+    out = []
+    for p in paths:
+        with open(p, "rb") as fh:
+            out.append(fh.read())
+    return out
+
+
+def child_main(args):
+    faulthandler.enable()                       # a crash prints the Python stack into the batch's log
+    logging.getLogger("w2vfast").setLevel(logging.ERROR)   # duplicate-word warnings would flood the log
+    if args.engine == "atheris":
+        import atheris
+
+        with atheris.instrument_imports(include=["w2vfast", "fuzz_targets"]):
+            import fuzz_targets
+    else:
+        import fuzz_targets
+    child = _Child(args.target, args.stats, args.shared, args.timeout, args.max_len, fuzz_targets)
+    inputs = _load_inputs(args.target)
+    if args.engine == "atheris":
+        import atheris
+
+        def one(data):
+            child.execute(data)
+            if child.counts["inputs"] >= args.runs:
+                child.close()
+                os._exit(0)
+
+        # libFuzzer adds inputs that reach new code to the first folder; it outlives the batch
+        cov_dir = os.path.join(WORK_DIR, f"{args.target}-coverage")
+        seed_dir = os.path.join(os.path.dirname(args.shared), f"{args.target}-seeds")
+        shutil.rmtree(seed_dir, ignore_errors=True)
+        os.makedirs(cov_dir, exist_ok=True)
+        os.makedirs(seed_dir)
+        for i, data in enumerate(inputs):
+            with open(os.path.join(seed_dir, f"{i:05d}"), "wb") as fh:
+                fh.write(data)
+        atheris.Setup([sys.argv[0], f"-max_len={args.max_len}", f"-seed={args.seed % (1 << 31) + 1}",
+                       "-runs=-1", "-timeout=0", "-rss_limit_mb=4096", cov_dir, seed_dir], one)
+        atheris.Fuzz()
+        return 0
+    from fuzz_mutator import Mutator
+
+    rng = random.Random(args.seed)
+    mutator = Mutator(seed=args.seed, max_len=args.max_len, seeds=inputs)
+    pool = list(inputs)
+    done = 0
+    for data in inputs[: args.runs]:      # replay what is known first
+        child.execute(data)
+        done += 1
+    while done < args.runs:
+        data = mutator.mutate(rng.choice(pool))
+        if child.execute(data) and len(pool) < 5000:
+            pool.append(data)             # a new outcome: explore around it
+        done += 1
+    child.close()
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- parent
+
+def _run_batch(target, runs, seed, args, work):
+    stats = os.path.join(work, f"{target}-stats.json")
+    shared = os.path.join(work, f"{target}-current")
+    log = os.path.join(work, f"{target}-child.log")
+    with open(shared, "wb") as fh:
+        fh.truncate(_HEAD.size + args.max_len)
+    if os.path.exists(stats):
+        os.unlink(stats)
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--target", target, "--runs", str(runs),
+           "--seed", str(seed), "--timeout", str(args.timeout), "--max-len", str(args.max_len),
+           "--engine", args.engine, "--stats", stats, "--shared", shared]
+    with open(log, "wb") as out:
+        rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT)
+    result = {"counts": {}, "samples": []}
+    if os.path.exists(stats):
+        with open(stats) as fh:
+            result = json.load(fh)
+    with open(shared, "rb") as fh:
+        state, length = _HEAD.unpack(fh.read(_HEAD.size))
+        data = fh.read(length)
+    death = None
+    if rc != 0 or state == STATE_RUNNING:
+        with open(log, "rb") as fh:
+            tail = fh.read()[-4000:].decode("utf-8", "replace")
+        if rc < 0:
+            kind = "crash"
+        elif "Timeout (" in tail:
+            kind = "hang"
+        else:
+            kind = f"died-rc{rc}"
+        death = (kind, data if state == STATE_RUNNING else None, tail)
+    return result, death
+
+
+def campaign(target, args, work):
+    totals = collections.Counter()
+    samples = {}
+    deaths = []
+    done, batch = 0, 0
+    start = time.perf_counter()
+    while done < args.runs:
+        n = min(args.batch, args.runs - done)
+        result, death = _run_batch(target, n, args.seed * 7919 + batch, args, work)
+        batch += 1
+        counts = collections.Counter(result["counts"])
+        totals.update(counts)
+        for count, size, sig in result["samples"]:
+            c, s, _ = samples.get(sig, (0, size, sig))
+            samples[sig] = (c + count, min(s, size), sig)
+        ran = counts["inputs"]
+        if death is not None:
+            kind, data, tail = death
+            totals["crashes" if kind == "crash" else "hangs" if kind == "hang" else "deaths"] += 1
+            where = None
+            if data is not None:
+                os.makedirs(CRASH_DIR, exist_ok=True)
+                where = os.path.join(CRASH_DIR, f"{target}-{kind}-{hashlib.sha1(data).hexdigest()[:12]}.bin")
+                with open(where, "wb") as fh:
+                    fh.write(data)
+            deaths.append((kind, where, tail.strip().splitlines()[-3:]))
+            ran += 1
+            totals["inputs"] += 1
+        if ran == 0:
+            print(f"{target}: a batch ran no input; giving up (see {work})", file=sys.stderr)
+            break
+        done += ran
+        rate = done / (time.perf_counter() - start)
+        print(f"  {target}: {done}/{args.runs} inputs, {rate:.0f}/s", file=sys.stderr, flush=True)
+    return totals, samples, deaths, time.perf_counter() - start
+
+
+def report(target, totals, samples, deaths, seconds):
+    others = {k: v for k, v in totals.items() if k.startswith("other:")}
+    print(f"\n== {target}: {totals['inputs']} inputs in {seconds:.0f} s ({totals['inputs'] / max(seconds, 1e-9):.0f}/s)")
+    print(f"   accepted {totals['ok']}, rejected with FormatError {totals['format']}, crashes {totals['crashes']}, "
+          f"hangs {totals['hangs']}, other deaths {totals['deaths']}, memory {totals['memory']}, "
+          f"mismatches {totals['mismatch']}")
+    print("   other exception types: " + (", ".join(f"{k[6:]} {v}" for k, v in sorted(others.items())) or "none"))
+    findings = sorted((s for s in samples.values() if not s[2].startswith("format|")), key=lambda s: -s[0])
+    memory = [s for s in findings if s[2].startswith("memory|")]
+    for count, size, sig in [s for s in findings if s not in memory][:25] + memory[:10]:
+        print(f"   {count:7d} x (smallest {size} B) {sig}")
+    for kind, where, tail in deaths:
+        print(f"   {kind}: input {where}; last output: {' / '.join(tail)}")
+
+
+def keep_findings(target):
+    """Copy the smallest input of each distinct outcome (<= 4 KB) from fuzz/work to fuzz/corpus."""
+    src = os.path.join(WORK_DIR, target)
+    dst = os.path.join(CORPUS_DIR, target)
+    if not os.path.isdir(src):
+        return 0
+    have = {open(os.path.join(dst, n), "rb").read() for n in os.listdir(dst)} if os.path.isdir(dst) else set()
+    kept = len([n for n in os.listdir(dst) if n.startswith("found-")]) if os.path.isdir(dst) else 0
+    added = 0
+    for name in sorted(os.listdir(src), key=lambda n: os.path.getsize(os.path.join(src, n))):
+        if kept + added >= KEEP_PER_TARGET:
+            break
+        with open(os.path.join(src, name), "rb") as fh:
+            data = fh.read()
+        if len(data) > KEEP_MAX_BYTES or data in have:
+            continue
+        with open(os.path.join(dst, f"found-{hashlib.sha1(data).hexdigest()[:12]}.bin"), "wb") as fh:
+            fh.write(data)
+        have.add(data)
+        added += 1
+    return added
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--target", choices=TARGETS + ("all",), default="all")
+    p.add_argument("--runs", type=int, default=10000, help="inputs per target")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds one input may run")
+    p.add_argument("--batch", type=int, default=20000, help="inputs per child process")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-len", type=int, default=1 << 16)
+    p.add_argument("--engine", choices=("auto", "atheris", "mutate"), default="auto")
+    p.add_argument("--keep", action="store_true", help="add new small findings to fuzz/corpus/<target>/")
+    p.add_argument("--make-seeds", action="store_true", help="write the seed inputs to fuzz/corpus and exit")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--stats", help=argparse.SUPPRESS)
+    p.add_argument("--shared", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.engine == "auto":
+        try:
+            import atheris  # noqa: F401
+            args.engine = "atheris"
+        except ImportError:
+            args.engine = "mutate"
+    if args.child:
+        return child_main(args)
+    if args.make_seeds:
+        import fuzz_seeds
+        print(f"wrote {fuzz_seeds.write_seeds(CORPUS_DIR)} seed files to {CORPUS_DIR}")
+        return 0
+    targets = TARGETS if args.target == "all" else (args.target,)
+    print(f"engine {args.engine}, {args.runs} inputs per target, timeout {args.timeout} s", flush=True)
+    work = tempfile.mkdtemp(prefix="w2vfast-fuzz-run-")
+    failed = False
+    try:
+        for target in targets:
+            totals, samples, deaths, seconds = campaign(target, args, work)
+            report(target, totals, samples, deaths, seconds)
+            failed |= any(totals[k] for k in ("crashes", "hangs", "deaths", "memory", "mismatch")) or \
+                any(k.startswith("other:") for k in totals)
+            if args.keep:
+                print(f"   kept {keep_findings(target)} new inputs in fuzz/corpus/{target}/")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
