@@ -12,10 +12,12 @@ target (w2vfast._atomic), which replaces the target only once it is complete.
 import bz2
 import contextlib
 import gzip
+import io
 import logging
 import lzma
 import os
 import re
+import stat
 import sys
 
 import numpy as np
@@ -54,16 +56,17 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def _stream_size(f):
-    """Bytes left in a seekable file object, else None."""
+    """Bytes left in an in-memory or plain-file stream, else None (seeking to the end of a decompressing
+    stream would decompress all of it)."""
     try:
-        if not f.seekable():
-            return None
-        here = f.tell()
-        end = f.seek(0, os.SEEK_END)
-        f.seek(here)
-        return max(0, end - here)
+        if isinstance(f, io.BytesIO):
+            return max(0, f.getbuffer().nbytes - f.tell())
+        st = os.fstat(f.fileno())
+        if stat.S_ISREG(st.st_mode) and type(f) in (io.BufferedReader, io.FileIO):
+            return max(0, st.st_size - f.tell())
     except (AttributeError, OSError, ValueError):
-        return None
+        pass
+    return None
 
 
 def _open_read(source):
