@@ -174,7 +174,8 @@ def run_corpus(data, scratch):
         raise Mismatch("Text8Corpus and LineSentence disagree on the tokens")
     if not tokens:
         return 0
-    settings = dict(vector_size=4, window=2, min_count=1, epochs=1, workers=1, hs=len(data) % 2,
+    # two workers split a plain file into byte ranges whose edges can fall inside tokens
+    settings = dict(vector_size=4, window=2, min_count=1, epochs=1, workers=1 + len(data) % 2, hs=len(data) % 2,
                     negative=0 if len(data) % 3 == 0 and len(data) % 2 else 2, sg=len(data) % 5 == 0)
     if detect_compression(path) is None:
         model = Word2Vec(corpus_file=path, **settings)
