@@ -1,4 +1,4 @@
-"""Bounded fuzzing: replay the kept fuzz corpus and a few hundred fresh mutations of it.
+"""Bounded fuzzing: replay the kept fuzz corpus and a few hundred fresh mutations per target.
 
 Every input must load or raise FormatError, and what loads must pass the targets' oracles (see
 fuzz/fuzz_targets.py). Long runs are bench/fuzz.py's job; this keeps what they found fixed.
@@ -19,7 +19,7 @@ import fuzz_targets  # noqa: E402
 from fuzz_mutator import Mutator  # noqa: E402
 
 # fresh mutations per target: sized so the whole module takes a few seconds on a CI machine
-MUTATIONS = {"text": 300, "binary": 300, "corpus": 150, "model": 150}
+MUTATIONS = {"text": 1000, "binary": 1000, "corpus": 300, "model": 300}
 
 
 def corpus(target):
