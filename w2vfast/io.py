@@ -456,6 +456,14 @@ def _write_aside(*paths):
             a.atomic.discard()
 
 
+@contextlib.contextmanager
+def _AtomicFile(path):
+    """One writable binary file for `path`, written aside and renamed over it once the block completes
+    (compressed when the name ends in .gz, .bz2 or .xz); for any module that saves a single file."""
+    with _write_aside(path) as files:
+        yield files[0]
+
+
 def _encode_keys(keys, prefix):
     enc = []
     for k in keys:
