@@ -224,3 +224,17 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, corpus):
     assert "epoch 1/1: 100.0% done" in result.stderr and "ETA" in result.stderr
     trained = [line for line in result.stderr.splitlines() if line.startswith("trained ")][0]
     assert float(trained.split("(")[1].split()[0]) > 0
+
+
+def test_full_filesystem_fails_at_once(tmp_path, corpus, capsys, monkeypatch):
+    import errno
+
+    from w2vfast.cli import paths
+
+    def no_space(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(paths.os, "write", no_space)  # what a full disk answers to the probe
+    line = _one_line_error(capsys, main(["train", corpus, "-output", str(tmp_path / "v.bin")] + FAST[:-2]))
+    assert "No space left" in line and "v.bin" in line
+    assert sorted(os.listdir(tmp_path)) == ["c.txt"]  # the probe file is gone too
