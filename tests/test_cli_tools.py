@@ -125,3 +125,12 @@ def test_kmeans_finds_separated_groups():
 def test_kmeans_refuses_more_classes_than_rows():
     with pytest.raises(ValueError, match="between 1 and"):
         kmeans(np.ones((3, 2)), 4)
+
+
+def test_tsne_without_scikit_learn_is_one_line(trained, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    _, vectors, _ = trained
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    assert main(["plot", vectors, "f0m0", "f1m0", "--method", "tsne", "-o", str(tmp_path / "p.png")]) == 2
+    assert "needs scikit-learn" in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()

@@ -71,3 +71,15 @@ def test_log_records_go_above_the_bar_not_across_it(monkeypatch):
     lines = [segment.rsplit("\r", 1)[-1] for segment in text.split("\n")]
     assert "WARNING halfway there" in lines, repr(text)
     assert "1.00k/1.00k" in text
+
+
+def test_without_tqdm_a_terminal_gets_lines_and_a_warning(monkeypatch, caplog):
+    term = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    with caplog.at_level(logging.WARNING, logger="w2vfast.progress"):
+        p = Progress(100, enabled=True, interval=0)
+        p.update(100, 0, 1, 0.0001)
+        p.close()
+    assert "tqdm is not importable" in caplog.text
+    assert term.getvalue().startswith("epoch 1/1: 100.0% done")
