@@ -39,6 +39,7 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot)
     float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h)
+    void w2v_hot_merge(float *shared, const float *rows, const float *base, int64_t n)
     void w2v_hot_pull(const float *mat, int size, w2v_hot *h)
     void w2v_hot_push(float *mat, int size, const w2v_hot *h)
 
@@ -371,6 +372,19 @@ cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
 
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
                          int n_sentences, real alpha) noexcept nogil:
+    cdef int64_t effective = train_batch_held(m, w, ids, sentence_ends, n_sentences, alpha)
+    release_private(m, w)
+    return effective
+
+
+cdef void release_private(const Model *m, Worker *w) noexcept nogil:
+    if w.holding:
+        _push_private(m, w)
+        w.holding = 0
+
+
+cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
+                              int n_sentences, real alpha) noexcept nogil:
     # The hot state lives in locals for the whole batch: Worker structs of different threads may share a
     # cache line, and the rng changes on every draw.
     cdef uint64_t rng = w.rng
@@ -382,8 +396,11 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
     cdef int32_t word
     cdef uint32_t thr
     cdef const uint32_t *keep = m.keep_threshold
-    cdef int64_t since_sync = 0
-    _pull_private(m, w)
+    cdef bint private = w.hot_in.count or w.hot_out.count or w.hot_hs.count
+    if private and not w.holding:
+        _pull_private(m, w)
+        w.holding = 1
+        w.since_sync = 0
     for s in range(n_sentences):
         end = sentence_ends[s]
         if end - start > w.max_sentence:
@@ -404,12 +421,12 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
             else:
                 _cbow_sentence(m, w, n, alpha, &rng, loss_ptr, &examples)
         start = sentence_ends[s]
-        since_sync += n
-        if w.sync_words > 0 and since_sync >= w.sync_words and s + 1 < n_sentences:
-            _push_private(m, w)
-            _pull_private(m, w)
-            since_sync = 0
-    _push_private(m, w)
+        if private:
+            w.since_sync += n
+            if w.sync_words > 0 and w.since_sync >= w.sync_words:
+                _push_private(m, w)
+                _pull_private(m, w)
+                w.since_sync = 0
     w.rng = rng
     w.loss += loss
     w.examples += examples
@@ -707,8 +724,10 @@ cdef class KernelWorker:
     private_hs_rows: with hierarchical softmax, the same for this many syn1 rows nearest the Huffman root
         (the highest-numbered inner nodes, which every update walks through).
     sync_words: merge this worker's change to its private rows into the shared rows (and take a fresh copy)
-        every sync_words kept words, at a sentence boundary, and always at the end of a batch; 0 merges once
-        per batch. Other threads see a worker's changes to those rows at its next merge.
+        every sync_words kept words, at a sentence boundary. train() and train_alpha() also merge at the end
+        of each call; the corpus readers' loops (train_file_range, train_queue) merge only every sync_words
+        words and when they finish, so there it must be > 0. Other threads see a worker's changes to those rows
+        at its next merge.
 
     With one worker, private rows give exactly the result of shared rows (the merge takes the private value
     where no other worker changed the shared one)."""
@@ -890,6 +909,17 @@ def cbow_update(syn0, syn1neg, syn1, codes, points, code_offset, contexts, int c
     _cbow_example(&m, &w, <const int32_t *>cnp.PyArray_DATA(words), 0, <int>words.shape[0], <int>ctx.shape[0],
                   <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss)
     return loss
+
+
+def merge_private_rows(shared, rows, base):
+    """The merge of a worker's private rows, on three float32 arrays of one size (for tests): where shared
+    still equals base it becomes rows, elsewhere it gains rows - base."""
+    for name, arr in (("shared", shared), ("rows", rows), ("base", base)):
+        _check_array(name, arr, np.float32, 1, name == "shared")
+    if not (shared.shape == rows.shape == base.shape):
+        raise ValueError("shared, rows and base must have one shape")
+    w2v_hot_merge(<real *>cnp.PyArray_DATA(shared), <const real *>cnp.PyArray_DATA(rows),
+                  <const real *>cnp.PyArray_DATA(base), shared.shape[0])
 
 
 def sample_negatives(KernelModel model not None, seed, Py_ssize_t n):
