@@ -8,7 +8,7 @@ import pytest
 
 from model_files import SENTENCES, members_of, npy, npy_raw, small_model, with_json, write_members
 from w2vfast import FormatError, Word2Vec
-from w2vfast import metadata, persist
+from w2vfast import persist
 
 MMAP_MODES = [None, "r", "c"]
 
@@ -225,7 +225,8 @@ def test_bad_rng_states_are_refused(tmp_path, saved, states):
 def test_good_rng_states_reach_the_model(tmp_path, saved):
     members, _ = saved
     states = [str(2**64 - 1), "1"]
-    loaded = Word2Vec.load(write_members(tmp_path / "r.model", with_json(members, lambda m: m.update(rng_states=states))))
+    path = write_members(tmp_path / "r.model", with_json(members, lambda m: m.update(rng_states=states)))
+    loaded = Word2Vec.load(path)
     assert loaded._rng_states == [2**64 - 1, 1]
 
 
@@ -260,9 +261,16 @@ def test_json_nesting_number_syntax_and_fields(tmp_path, saved):
     refused(tmp_path, with_json(members, lambda m: m.update(settings=[1])), "must be an object")
 
 
+def test_an_unterminated_string_of_escaped_quotes_is_refused(tmp_path, saved):
+    # (a regular expression for JSON strings would backtrack quadratically here: minutes, not milliseconds)
+    members, _ = saved
+    raw = members["model.json"][:-1] + b', "x": [[[["' + b'a\\"' * 200_000
+    refused(tmp_path, {**members, "model.json": raw}, "not valid JSON")
+
+
 def test_brackets_inside_keys_are_not_nesting(tmp_path):
     # Real corpora have tokens such as "[[" (wiki markup): many of them must not look like deep JSON.
-    sentences = [["[" * 20, "{" * 30, "a", "b"], ["a", "[" * 20, "b"]] * 3
+    sentences = [["[" * 20, "{" * 30, "a", "b"], ["a", "[" * 20, "b"], ['\\"[[[[[[[[[', "\\", '"', "b"]] * 3
     model = Word2Vec(sentences, vector_size=4, min_count=1, epochs=1, workers=1)
     model.save(tmp_path / "brackets.model")
     assert Word2Vec.load(tmp_path / "brackets.model").wv.index_to_key == model.wv.index_to_key

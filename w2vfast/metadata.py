@@ -8,7 +8,6 @@ the loader reports as a FormatError naming the file.
 """
 import json
 import math
-import re
 
 import numpy as np
 
@@ -75,23 +74,32 @@ SETTINGS = tuple(SETTING_TYPES)
 STATE = tuple(STATE_TYPES)
 TOP_LEVEL = {"format", "version", "settings", "state", "rng_states", "keys"}
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = np.zeros(256, np.int64)
 _STEP[list(b"[{")] = 1
 _STEP[list(b"]}")] = -1
+_QUOTE = ord('"')
+_SLICE = 1 << 20
 
 
 def _nesting(raw):
-    """Deepest bracket nesting of a JSON text, outside strings (an upper bound for malformed text)."""
+    """Deepest bracket nesting of a JSON text, outside strings (an upper bound for malformed text).
+
+    Linear time and bounded memory whatever the text: no regular expression (an unterminated string of
+    escaped quotes would make one backtrack quadratically) and no array the size of the text.
+    """
     if raw.count(b"[") + raw.count(b"{") <= JSON_DEPTH_LIMIT:  # every real model.json: no scan needed
         return 0
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _BRACKETS)
-    depth = deepest = 0
-    for i in range(0, len(brackets), 1 << 20):  # in slices: no int64 temporary the size of the text
-        run = depth + np.cumsum(_STEP[np.frombuffer(brackets[i:i + (1 << 20)], np.uint8)])
+    # Backslashes appear only inside strings: drop escaped backslashes, then escaped quotes, and every
+    # quote left delimits a string, so the parity of the quotes before a byte says whether it is inside one.
+    text = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    inside = depth = deepest = 0
+    for i in range(0, len(text), _SLICE):
+        chunk = np.frombuffer(text, np.uint8, count=min(_SLICE, len(text) - i), offset=i)
+        quotes = np.cumsum(chunk == _QUOTE) + inside
+        steps = np.where(quotes & 1, 0, _STEP[chunk])
+        run = depth + np.cumsum(steps)
         deepest = max(deepest, int(run.max()))
-        depth = int(run[-1])
+        depth, inside = int(run[-1]), int(quotes[-1]) & 1
     return deepest
 
 

@@ -24,7 +24,6 @@ import zipfile
 import numpy as np
 
 from .archive import Archive
-from .errors import FormatError
 from .metadata import FORMAT, JSON_LIMIT, SETTINGS, STATE, VERSION, MetadataError, check_meta, parse_json
 
 __all__ = ["save_model", "load_model", "SETTINGS", "STATE", "FORMAT", "VERSION"]
