@@ -59,7 +59,7 @@ class Word2Vec:
         self.alpha = float(alpha)
         self.window = int(window)
         self.min_count = int(min_count)
-        self.max_vocab_size = max_vocab_size
+        self.max_vocab_size = None if max_vocab_size is None else int(max_vocab_size)
         self.sample = float(sample)
         self.seed = int(seed)
         self.workers = int(workers)
@@ -77,7 +77,7 @@ class Word2Vec:
         self.compute_loss = bool(compute_loss)
         self.callbacks = tuple(callbacks)
         self.comment = comment
-        self.max_final_vocab = max_final_vocab
+        self.max_final_vocab = None if max_final_vocab is None else int(max_final_vocab)
         self.shrink_windows = bool(shrink_windows)
         self.max_sentence_length = int(max_sentence_length)
         self.shared_negatives = bool(shared_negatives)
@@ -519,10 +519,15 @@ class Word2Vec:
         save_model(self, path)
 
     @classmethod
-    def load(cls, path, mmap=None):
-        """Load a model written by save(); mmap="r" maps the matrices read-only instead of reading them."""
+    def load(cls, path, mmap=None, verify=True):
+        """Load a model written by save(), checking the file as if it were hostile (FormatError if refused).
+
+        mmap="r" maps the matrices read-only instead of reading them, mmap="c" copy-on-write. With a map,
+        verify=True still reads each matrix once to check its CRC and that it is finite; verify=False skips
+        that pass (for huge files whose integrity you trust; shapes, dtypes and sizes are still checked).
+        """
         from .persist import load_model
-        return load_model(cls, path, mmap=mmap)
+        return load_model(cls, path, mmap=mmap, verify=verify)
 
     def to_gensim(self):
         """A gensim Word2Vec with the same vocabulary, counts, weights and settings (needs gensim)."""
