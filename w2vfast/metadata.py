@@ -63,7 +63,7 @@ SETTING_TYPES = {
     "compute_loss": (_bool, "true or false"), "comment": (_optional(_str), "a string or null"),
     "max_final_vocab": (_optional(_int), "an integer or null"), "shrink_windows": (_bool, "true or false"),
     "max_sentence_length": (_int, "an integer"), "shared_negatives": (_bool, "true or false"),
-    "alpha_schedule": (_str, "a string"),
+    "alpha_schedule": (_str, "a string"), "private_rows": (_optional(_int), "an integer or null"),
 }
 STATE_TYPES = {
     "corpus_count": (_count, "an integer >= 0"), "corpus_total_words": (_count, "an integer >= 0"),
