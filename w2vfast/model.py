@@ -25,8 +25,8 @@ MAX_WORDS_IN_BATCH = 10000
 RANGES_PER_WORKER = 4  # corpus_file: byte ranges handed out per thread and epoch
 # Several threads on one model: each keeps private copies of the rows that nearly every update writes and
 # merges its changes into the shared matrices now and then (see KernelWorker and _sync_words).
-PRIVATE_ROWS = 1024       # syn0 and syn1neg rows of the most frequent words
-PRIVATE_HS_ROWS = 64      # the inner nodes of the top ~6 Huffman levels: almost every HS update passes them
+PRIVATE_ROWS = 1024       # per matrix: the syn0 and syn1neg rows of the most frequent words, and the syn1 rows
+                          # of the Huffman nodes nearest the root (the top ~10 levels, which most updates pass)
 SYNC_WORDS_PER_ROW = 16   # kept words between merges per private row: merging costs about 1/16 of a word's work
 SYNC_SHARE_OF_EPOCH = 50  # ... but each thread merges at least this many times per epoch
 # Upper bounds that keep settings from overflowing the kernels' int32 arithmetic or allocating absurd scratch.
@@ -50,9 +50,9 @@ class Word2Vec:
         window (faster, slightly different algorithm: see the README's benchmark table).
     progress : show a progress bar on stderr (default: when stderr is a terminal).
     private_rows : with several workers, each thread keeps private copies of the input and output rows of this
-        many most frequent words (default: None, 1024; 0 turns private rows off) and merges its changes into
-        the shared matrices every few thousand words, so that threads do not fight over the rows every update
-        writes (see the README's "Threads" section).
+        many most frequent words and of this many Huffman nodes nearest the root (default: None, 1024; 0 turns
+        private rows off) and merges its changes into the shared matrices every few thousand words, so that
+        threads do not fight over the rows nearly every update writes (see the README's "Threads" section).
     alpha_schedule : "global" (default: alpha falls with the words all threads have read together, as in
         word2vec.c and gensim's iterable mode) or "per-worker" (gensim 4's corpus_file schedule, where each
         thread's own words move alpha within an epoch, so it ends higher; see w2vfast.schedule).
@@ -309,14 +309,14 @@ class Word2Vec:
         if self.workers < 2 or self.private_rows == 0:
             return 0, 0
         rows = PRIVATE_ROWS if self.private_rows is None else self.private_rows
-        return (rows if self.sorted_vocab else 0), PRIVATE_HS_ROWS
+        return (rows if self.sorted_vocab else 0), rows
 
     def _sync_words(self, rows, words_per_epoch):
         """Kept words between two merges of a worker's private rows. A merge reads and writes every private row
         a few times, so it waits for enough words to pay for that; but the other threads see a worker's
         changes to those rows only at its merges, and on a small corpus many updates between merges would
         add up to steps no single thread took, so it also comes at least SYNC_SHARE_OF_EPOCH times an epoch."""
-        rows = max(min(rows, len(self.vocabulary)), PRIVATE_HS_ROWS)
+        rows = min(rows, len(self.vocabulary))
         cost_bound = max(1024, SYNC_WORDS_PER_ROW * rows)
         staleness_bound = max(100, words_per_epoch // (SYNC_SHARE_OF_EPOCH * self.workers))
         return min(cost_bound, staleness_bound)
@@ -324,7 +324,7 @@ class Word2Vec:
     def _workers(self, kernel_model, words_per_epoch):
         workers = []
         rows, hs_rows = self._private_rows()
-        sync = self._sync_words(rows, words_per_epoch)
+        sync = self._sync_words(max(rows, hs_rows), words_per_epoch)
         for i in range(self.workers):
             w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length, private_rows=rows,
                              private_hs_rows=hs_rows, sync_words=sync)
