@@ -5,7 +5,14 @@
     model.wv.most_similar("paris")
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
+
+try:  # the compiled kernels: missing when Python imports this source folder instead of an installed build
+    from . import _corpus, _fastio, _kernels  # noqa: E402,F401
+except ImportError as _exc:  # pragma: no cover - depends on how the package was installed
+    raise ImportError(
+        f"w2vfast's compiled extensions are not built in {__path__[0]}: this folder hides any installed "
+        "w2vfast. Build them in place with `pip install -e .` (or run Python from another folder)") from _exc
 
 from .callbacks import CallbackAny2Vec  # noqa: E402
 from .errors import FormatError  # noqa: E402

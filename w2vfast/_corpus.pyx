@@ -26,7 +26,7 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 
 from w2vfast._kernels cimport (KernelWorker, LearningRate, Model, Schedule, Worker, real, schedule_advance,
-                               schedule_alpha, train_batch)
+                               schedule_alpha, train_batch, train_batch_held, release_private)
 
 
 cdef extern from "_tokens.h" nogil:
@@ -588,7 +588,7 @@ cdef void _flush(RangeRun *run, int32_t *ids, int32_t *ends, int64_t n_ids, int6
         return
     if n_sent > 0:
         alpha = schedule_alpha(run.schedule)
-        run.effective += train_batch(run.model, run.worker, ids, ends, <int>n_sent, alpha)
+        run.effective += train_batch_held(run.model, run.worker, ids, ends, <int>n_sent, alpha)
     if batch_raw > 0:
         schedule_advance(run.schedule, batch_raw)
 
@@ -793,6 +793,8 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     try:
         rc = _run_path(&run, path, start, end)
     finally:
+        with nogil:
+            release_private(&worker.model.m, &worker.w)    # merge what the worker's private rows still hold
         worker._busy = False
     if rc < 0:
         raise MemoryError()
@@ -1043,10 +1045,11 @@ def train_queue(KernelWorker worker not None, SentenceQueue jobs not None, Learn
                     break
                 job = &jobs.q.jobs[slot]
                 if not w2v_flag_is_set(flag):
-                    effective += train_batch(&worker.model.m, &worker.w, job.ids, job.ends,
-                                             <int>job.n_sentences, schedule_alpha(&lr.s))
+                    effective += train_batch_held(&worker.model.m, &worker.w, job.ids, job.ends,
+                                                  <int>job.n_sentences, schedule_alpha(&lr.s))
                     schedule_advance(&lr.s, job.raw_words)
                 jq_release(&jobs.q, slot)
+            release_private(&worker.model.m, &worker.w)
     finally:
         worker._busy = False
     return effective

@@ -8,8 +8,14 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 ctypedef float real
 
-cdef enum:
-    NO_HOT_ROWS = 0x7FFFFFFF   # Worker.hot_start when every syn1 row is shared
+cdef extern from "_vecmath.h" nogil:
+    # A worker's private copies of rows first .. first + count - 1 of one shared matrix (see _vecmath.h)
+    ctypedef struct w2v_hot:
+        real *rows
+        real *base
+        int32_t first
+        int32_t count       # 0: no private rows
+        int64_t *lock
 
 cdef struct Model:
     real *syn0              # V x size input vectors ("WI"); row w is word w's vector
@@ -48,10 +54,16 @@ cdef struct Worker:
     int32_t *kept           # max_sentence scratch ints: a sentence after subsampling
     int32_t *negs           # negative + 1 ints of scratch
     int max_sentence        # capacity of kept; callers never pass longer sentences
-    real *hot               # n_hot x size: private copies of syn1 rows hot_start .. hot_start + n_hot - 1
-    real *hot_base          # the same rows as they were when the batch began (to merge back only the change)
-    int32_t hot_start       # first privately held syn1 row, or NO_HOT_ROWS
-    int n_hot
+    # Private copies of the rows every thread would otherwise write all the time (several threads only):
+    # the most frequent words' input rows (syn0) and output rows (syn1neg), and the Huffman nodes nearest the
+    # root (syn1). Copied when a batch starts with none held, merged back (and copied afresh) every sync_words
+    # kept words, and merged when released (train_batch releases them at the end of each batch).
+    w2v_hot hot_in          # syn0 rows 0 .. n - 1 (words are numbered by falling frequency)
+    w2v_hot hot_out         # syn1neg rows 0 .. n - 1
+    w2v_hot hot_hs          # syn1 rows V - 1 - n .. V - 2 (the root is row V - 2)
+    int64_t sync_words      # merge the private rows after this many kept words (0: only when released)
+    int64_t since_sync      # kept words trained since the last merge
+    int holding             # the private copies hold changes not yet merged (train_batch_held)
     double loss             # running sum of the training loss (when compute_loss)
     int64_t examples        # number of positive predictions made (denominator for a mean loss)
 
@@ -61,6 +73,13 @@ cdef struct Worker:
 # sentences. Returns the number of words kept after subsampling (the "effective words").
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
                          int n_sentences, real alpha) noexcept nogil
+
+# The same for callers that train many batches in a row (the corpus readers' loops): the worker's private
+# rows are merged every w.sync_words kept words, across batches, and not at the end of each batch. Such a
+# caller must call release_private() after its last batch, which merges what is left.
+cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
+                              int n_sentences, real alpha) noexcept nogil
+cdef void release_private(const Model *m, Worker *w) noexcept nogil
 
 cdef uint64_t seed_rng(uint64_t seed, uint64_t stream) noexcept nogil
 
@@ -80,6 +99,8 @@ cdef void schedule_advance(Schedule *s, int64_t raw_words) noexcept nogil
 cdef class KernelModel:
     cdef Model m
     cdef object _arrays     # keeps every numpy array behind a pointer in m alive
+    cdef object _lock_buf   # the merge locks for private rows, one cache line each (syn0, syn1neg, syn1)
+    cdef int64_t *locks
 
 cdef class KernelWorker:
     cdef Worker w

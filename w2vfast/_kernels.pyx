@@ -30,12 +30,18 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_axpy(int n, float a, const float *x, float *y)
     void w2v_scale(int n, float a, float *x)
     void w2v_prefetch_row(const float *row, int n)
-    void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n)
+    void w2v_prefetch_rows(float *base, const int32_t *rows, int first, int k, int n, const w2v_hot *hot)
     void w2v_prefetch_path(const int64_t *code_offset, const int32_t *points, const uint8_t *codes, int32_t word)
-    int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip, float *out)
-    void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, const float *x)
+    int w2v_sum_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, float *out,
+                     const w2v_hot *hot)
+    void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip, const float *x,
+                         const w2v_hot *hot)
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
-                        const uint8_t *codes, float alpha, double *loss, float *hot, int32_t hot_start)
+                        const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot)
+    float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h)
+    void w2v_hot_merge(float *shared, const float *rows, const float *base, int64_t n)
+    void w2v_hot_pull(const float *mat, int size, w2v_hot *h)
+    void w2v_hot_push(float *mat, int size, const w2v_hot *h)
 
 
 w2v_init()
@@ -110,43 +116,42 @@ cdef inline int _draw_negatives(const Model *m, uint64_t *rng, int32_t target, i
 # One example: an input vector l1 against the targets of one centre word
 # ----------------------------------------------------------------------------------------------------------
 
-cdef inline void _train_targets(const Model *m, const real *l1, real *work, int32_t target,
-                                const int32_t *negs, int n_negs, real alpha, double *loss, real *hot,
-                                int32_t hot_start) noexcept nogil:
-    """work = 0; HS along target's path, then NS over negs[:n_negs] (negs[0] == target); all into work.
-    syn1 rows from hot_start on are read and written in `hot` (the worker's private copies)."""
+cdef inline void _train_targets(const Model *m, const Worker *w, const real *l1, int32_t target,
+                                const int32_t *negs, int n_negs, real alpha, double *loss) noexcept nogil:
+    """w.work = 0; HS along target's path, then NS over negs[:n_negs] (negs[0] == target); all into w.work.
+    Rows the worker holds privately are read and written in its copies."""
     cdef int64_t off
-    memset(work, 0, m.size * sizeof(real))
+    memset(w.work, 0, m.size * sizeof(real))
     if m.hs:
         off = m.code_offset[target]
-        w2v_train_rows(m.size, l1, work, m.syn1, m.points + off, <int>(m.code_offset[target + 1] - off),
-                       m.codes + off, alpha, loss, hot, hot_start)
+        w2v_train_rows(m.size, l1, w.work, m.syn1, m.points + off, <int>(m.code_offset[target + 1] - off),
+                       m.codes + off, alpha, loss, &w.hot_hs)
     if m.negative:
-        w2v_train_rows(m.size, l1, work, m.syn1neg, negs, n_negs, NULL, alpha, loss, NULL, NO_HOT_ROWS)
+        w2v_train_rows(m.size, l1, w.work, m.syn1neg, negs, n_negs, NULL, alpha, loss, &w.hot_out)
 
 
-cdef inline void _sg_pair(const Model *m, real *work, int32_t context, int32_t centre, const int32_t *negs,
-                          int n_negs, real alpha, double *loss, real *hot, int32_t hot_start) noexcept nogil:
-    cdef real *l1 = m.syn0 + <int64_t>context * m.size
-    _train_targets(m, l1, work, centre, negs, n_negs, alpha, loss, hot, hot_start)
-    w2v_axpy(m.size, 1.0, work, l1)
+cdef inline void _sg_pair(const Model *m, const Worker *w, int32_t context, int32_t centre, const int32_t *negs,
+                          int n_negs, real alpha, double *loss) noexcept nogil:
+    cdef real *l1 = w2v_row(m.syn0, context, m.size, &w.hot_in)
+    _train_targets(m, w, l1, centre, negs, n_negs, alpha, loss)
+    w2v_axpy(m.size, 1.0, w.work, l1)
 
 
-cdef inline void _cbow_example(const Model *m, real *neu1, real *work, const int32_t *words, int lo, int hi,
+cdef inline void _cbow_example(const Model *m, const Worker *w, const int32_t *words, int lo, int hi,
                                int centre_pos, const int32_t *negs, int n_negs, real alpha,
-                               double *loss, real *hot, int32_t hot_start) noexcept nogil:
+                               double *loss) noexcept nogil:
     """CBOW for words[centre_pos] with context words[lo:hi] minus the centre; the context is not empty."""
     cdef int count
     cdef real inv_count
-    count = w2v_sum_rows(m.size, m.syn0, words, lo, hi, centre_pos, neu1)
+    count = w2v_sum_rows(m.size, m.syn0, words, lo, hi, centre_pos, w.neu1, &w.hot_in)
     inv_count = 1.0 / count
     if m.cbow_mean:
-        w2v_scale(m.size, inv_count, neu1)
-    _train_targets(m, neu1, work, words[centre_pos], negs, n_negs, alpha, loss, hot, hot_start)
+        w2v_scale(m.size, inv_count, w.neu1)
+    _train_targets(m, w, w.neu1, words[centre_pos], negs, n_negs, alpha, loss)
     if not m.cbow_mean:
         # the error of a sum is spread over its terms (gensim's convention for the sum variant)
-        w2v_scale(m.size, inv_count, work)
-    w2v_add_to_rows(m.size, m.syn0, words, lo, hi, centre_pos, work)
+        w2v_scale(m.size, inv_count, w.work)
+    w2v_add_to_rows(m.size, m.syn0, words, lo, hi, centre_pos, w.work, &w.hot_in)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -222,7 +227,7 @@ cdef void _sg_sentence_plain(const Model *m, Worker *w, int n, real alpha, uint6
                 continue
             if m.negative and not shared:
                 n_negs = _draw_negatives(m, rng, kept[i], w.negs)
-            _sg_pair(m, w.work, kept[j], kept[i], w.negs, n_negs, alpha, loss, w.hot, w.hot_start)
+            _sg_pair(m, w, kept[j], kept[i], w.negs, n_negs, alpha, loss)
             examples[0] += 1
 
 
@@ -259,20 +264,21 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
                 a.fresh = False
                 if m.hs:
                     off = m.code_offset[centre]
-                    w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[centre + 1] - off), m.size)
+                    w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[centre + 1] - off), m.size,
+                                      &w.hot_hs)
                     if a.i + 1 < n:
                         w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[a.i + 1])
                 if shared:
                     slot = a.i & (RING - 1)
                     n_negs[slot] = _draw_negatives(m, rng, centre, negbuf[slot])
-                    w2v_prefetch_rows(m.syn1neg, negbuf[slot], 0, n_negs[slot], m.size)
+                    w2v_prefetch_rows(m.syn1neg, negbuf[slot], 0, n_negs[slot], m.size, &w.hot_out)
                 elif m.negative:
-                    w2v_prefetch_row(m.syn1neg + <int64_t>centre * m.size, m.size)
+                    w2v_prefetch_row(w2v_row(m.syn1neg, centre, m.size, &w.hot_out), m.size)
             if m.negative and not shared:
                 slot = pa & (RING - 1)
                 n_negs[slot] = _draw_negatives(m, rng, centre, negbuf[slot])
-                w2v_prefetch_rows(m.syn1neg, negbuf[slot], 1, n_negs[slot], m.size)
-            w2v_prefetch_row(m.syn0 + <int64_t>kept[a.j] * m.size, m.size)
+                w2v_prefetch_rows(m.syn1neg, negbuf[slot], 1, n_negs[slot], m.size, &w.hot_out)
+            w2v_prefetch_row(w2v_row(m.syn0, kept[a.j], m.size, &w.hot_in), m.size)
             pa += 1
             if not _next_context(&a):
                 if a.i + 1 >= n:
@@ -283,7 +289,7 @@ cdef void _sg_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t *r
                     _enter_centre(m, &a, a.i + 1, b, n)
         # the training cursor: pair p
         slot = (c.i if shared else p) & (RING - 1)
-        _sg_pair(m, w.work, kept[c.j], kept[c.i], negbuf[slot], n_negs[slot], alpha, loss, w.hot, w.hot_start)
+        _sg_pair(m, w, kept[c.j], kept[c.i], negbuf[slot], n_negs[slot], alpha, loss)
         examples[0] += 1
         p += 1
         if not _next_context(&c):
@@ -319,16 +325,16 @@ cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t 
             _window(m, rng, i + 1, n, &nlo, &nhi)
             if m.negative:
                 n_nxt = _draw_negatives(m, rng, kept[i + 1], nxt)
-                w2v_prefetch_rows(m.syn1neg, nxt, 0, n_nxt, m.size)
+                w2v_prefetch_rows(m.syn1neg, nxt, 0, n_nxt, m.size, &w.hot_out)
             if m.hs:
                 off = m.code_offset[kept[i + 1]]
                 w2v_prefetch_rows(m.syn1, m.points + off, 0, <int>(m.code_offset[kept[i + 1] + 1] - off),
-                                  m.size)
+                                  m.size, &w.hot_hs)
                 if i + 2 < n:
                     w2v_prefetch_path(m.code_offset, m.points, m.codes, kept[i + 2])
-            w2v_prefetch_row(m.syn0 + <int64_t>kept[nhi - 1] * m.size, m.size)
+            w2v_prefetch_row(w2v_row(m.syn0, kept[nhi - 1], m.size, &w.hot_in), m.size)
         if hi - lo > 1:     # else no context: nothing to predict from
-            _cbow_example(m, w.neu1, w.work, kept, lo, hi, i, cur, n_cur, alpha, loss, w.hot, w.hot_start)
+            _cbow_example(m, w, kept, lo, hi, i, cur, n_cur, alpha, loss)
             examples[0] += 1
         if i + 1 < n:
             if ahead:
@@ -344,8 +350,41 @@ cdef void _cbow_sentence(const Model *m, Worker *w, int n, real alpha, uint64_t 
                     n_cur = _draw_negatives(m, rng, kept[i + 1], cur)
 
 
+cdef inline void _pull_private(const Model *m, Worker *w) noexcept nogil:
+    """Fresh private copies of the worker's hot rows (nothing to do for a worker that holds none)."""
+    if w.hot_in.count:
+        w2v_hot_pull(m.syn0, m.size, &w.hot_in)
+    if w.hot_out.count and m.negative:
+        w2v_hot_pull(m.syn1neg, m.size, &w.hot_out)
+    if w.hot_hs.count and m.hs:
+        w2v_hot_pull(m.syn1, m.size, &w.hot_hs)
+
+
+cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
+    """Merge the worker's change to its hot rows into the shared matrices."""
+    if w.hot_in.count:
+        w2v_hot_push(m.syn0, m.size, &w.hot_in)
+    if w.hot_out.count and m.negative:
+        w2v_hot_push(m.syn1neg, m.size, &w.hot_out)
+    if w.hot_hs.count and m.hs:
+        w2v_hot_push(m.syn1, m.size, &w.hot_hs)
+
+
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
                          int n_sentences, real alpha) noexcept nogil:
+    cdef int64_t effective = train_batch_held(m, w, ids, sentence_ends, n_sentences, alpha)
+    release_private(m, w)
+    return effective
+
+
+cdef void release_private(const Model *m, Worker *w) noexcept nogil:
+    if w.holding:
+        _push_private(m, w)
+        w.holding = 0
+
+
+cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
+                              int n_sentences, real alpha) noexcept nogil:
     # The hot state lives in locals for the whole batch: Worker structs of different threads may share a
     # cache line, and the rng changes on every draw.
     cdef uint64_t rng = w.rng
@@ -357,15 +396,11 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
     cdef int32_t word
     cdef uint32_t thr
     cdef const uint32_t *keep = m.keep_threshold
-    cdef real *shared_hot = NULL
-    cdef int64_t n_hot_floats = 0, q
-    if w.n_hot > 0 and m.hs:
-        # Private copies of the rows near the Huffman root, which every HS update writes: threads working on
-        # one shared copy would pass its cache lines back and forth on every pair. Merged back below.
-        shared_hot = m.syn1 + <int64_t>w.hot_start * m.size
-        n_hot_floats = <int64_t>w.n_hot * m.size
-        memcpy(w.hot, shared_hot, n_hot_floats * sizeof(real))
-        memcpy(w.hot_base, shared_hot, n_hot_floats * sizeof(real))
+    cdef bint private = w.hot_in.count or w.hot_out.count or w.hot_hs.count
+    if private and not w.holding:
+        _pull_private(m, w)
+        w.holding = 1
+        w.since_sync = 0
     for s in range(n_sentences):
         end = sentence_ends[s]
         if end - start > w.max_sentence:
@@ -386,9 +421,12 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
             else:
                 _cbow_sentence(m, w, n, alpha, &rng, loss_ptr, &examples)
         start = sentence_ends[s]
-    if shared_hot != NULL:
-        for q in range(n_hot_floats):   # add this batch's change; other threads' changes stay
-            shared_hot[q] += w.hot[q] - w.hot_base[q]
+        if private:
+            w.since_sync += n
+            if w.sync_words > 0 and w.since_sync >= w.sync_words:
+                _push_private(m, w)
+                _pull_private(m, w)
+                w.since_sync = 0
     w.rng = rng
     w.loss += loss
     w.examples += examples
@@ -554,6 +592,9 @@ cdef class KernelModel:
 
         self._arrays = (syn0, syn1neg, syn1, keep_threshold, alias_threshold, alias_index, codes, points,
                         code_offset)
+        # three merge locks (syn0, syn1neg, syn1), each on a cache line of its own
+        self._lock_buf = _aligned_buffer(3 * 64)
+        self.locks = <int64_t *>cnp.PyArray_DATA(self._lock_buf)
         memset(&self.m, 0, sizeof(Model))
         self.m.syn0 = <real *>cnp.PyArray_DATA(syn0)
         self.m.size = <int>syn0.shape[1]
@@ -655,37 +696,67 @@ cdef int64_t _worker_run(KernelWorker self, ids, sentence_ends, real alpha, Sche
     return effective
 
 
+cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int which, int32_t first, int count):
+    """Point h at fresh private buffers for `count` rows from `first` (count 0: none) of matrix `which`."""
+    cdef Py_ssize_t nbytes = <Py_ssize_t>max(count, 1) * model.m.size * sizeof(real)
+    rows = _aligned_buffer(nbytes)
+    base = _aligned_buffer(nbytes)
+    buffers.extend((rows, base))
+    h.rows = <real *>cnp.PyArray_DATA(rows)
+    h.base = <real *>cnp.PyArray_DATA(base)
+    h.first = first if count > 0 else 0
+    h.count = count
+    h.lock = model.locks + 8 * which
+
+
 cdef class KernelWorker:
     """Per-thread scratch and random state. Use one per thread; a worker refuses concurrent use.
 
     seed and stream may be any Python ints (taken modulo 2**64); workers of one seed with different streams
     draw independent random numbers.
 
-    private_hs_rows: with hierarchical softmax, keep private copies of this many syn1 rows nearest the
-    Huffman root (the highest-numbered inner nodes, which every update walks through) and merge this
-    worker's changes into the shared rows after each batch. Threads then stop fighting over those cache
-    lines; other threads see the changes one batch later. 0 (single-threaded training) shares every row."""
+    Private hot rows (for several threads on one model; 0 everywhere, the default, shares every row):
 
-    def __init__(self, KernelModel model not None, seed, stream, int max_sentence=10000, int private_hs_rows=0):
+    private_rows: keep private copies of the input (syn0) and output (syn1neg) rows of words 0 .. n - 1, the
+        most frequent words when the vocabulary is sorted by frequency: nearly every update writes some of
+        them, and threads that all wrote the shared rows would pass those cache lines between cores all the
+        time.
+    private_hs_rows: with hierarchical softmax, the same for this many syn1 rows nearest the Huffman root
+        (the highest-numbered inner nodes, which every update walks through).
+    sync_words: merge this worker's change to its private rows into the shared rows (and take a fresh copy)
+        every sync_words kept words, at a sentence boundary. train() and train_alpha() also merge at the end
+        of each call; the corpus readers' loops (train_file_range, train_queue) merge only every sync_words
+        words and when they finish, so there it must be > 0. Other threads see a worker's changes to those rows
+        at its next merge.
+
+    With one worker, private rows give exactly the result of shared rows (the merge takes the private value
+    where no other worker changed the shared one)."""
+
+    def __init__(self, KernelModel model not None, seed, stream, int max_sentence=10000, int private_rows=0,
+                 int private_hs_rows=0, long long sync_words=0):
         if max_sentence < 1:
             raise ValueError(f"max_sentence must be >= 1, got {max_sentence}")
-        if private_hs_rows < 0:
-            raise ValueError(f"private_hs_rows must be >= 0, got {private_hs_rows}")
+        if private_rows < 0 or private_hs_rows < 0:
+            raise ValueError(f"private_rows and private_hs_rows must be >= 0, got {private_rows} and "
+                             f"{private_hs_rows}")
+        if sync_words < 0:
+            raise ValueError(f"sync_words must be >= 0, got {sync_words}")
         cdef int size = model.m.size
-        cdef int n_hot = min(private_hs_rows, model.m.vocab_size - 1) if model.m.hs else 0
+        cdef int V = model.m.vocab_size
+        cdef int n_rows = min(private_rows, V)
+        cdef int n_hs = min(private_hs_rows, V - 1) if model.m.hs else 0
         self.model = model
         neu1 = _aligned_buffer(size * sizeof(real))
         work = _aligned_buffer(size * sizeof(real))
         kept = _aligned_buffer(max_sentence * sizeof(int32_t))
         negs = _aligned_buffer((model.m.negative + 1) * sizeof(int32_t))
-        hot = _aligned_buffer(max(n_hot, 1) * size * sizeof(real))
-        hot_base = _aligned_buffer(max(n_hot, 1) * size * sizeof(real))
-        self._scratch = (neu1, work, kept, negs, hot, hot_base)
+        buffers = [neu1, work, kept, negs]
         memset(&self.w, 0, sizeof(Worker))
-        self.w.n_hot = max(n_hot, 0)
-        self.w.hot_start = model.m.vocab_size - 1 - n_hot if n_hot > 0 else NO_HOT_ROWS
-        self.w.hot = <real *>cnp.PyArray_DATA(hot)
-        self.w.hot_base = <real *>cnp.PyArray_DATA(hot_base)
+        _set_private(&self.w.hot_in, buffers, model, 0, 0, n_rows)
+        _set_private(&self.w.hot_out, buffers, model, 1, 0, n_rows if model.m.negative else 0)
+        _set_private(&self.w.hot_hs, buffers, model, 2, V - 1 - n_hs, n_hs)
+        self.w.sync_words = sync_words
+        self._scratch = tuple(buffers)
         self.w.rng = seed_rng(<uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF),
                               <uint64_t>(int(stream) & 0xFFFFFFFFFFFFFFFF))
         self.w.neu1 = <real *>cnp.PyArray_DATA(neu1)
@@ -694,6 +765,11 @@ cdef class KernelWorker:
         self.w.negs = <int32_t *>cnp.PyArray_DATA(negs)
         self.w.max_sentence = max_sentence
         self._busy = False
+
+    @property
+    def private_rows(self):
+        """(syn0 rows, syn1neg rows, syn1 rows) this worker holds privately."""
+        return (self.w.hot_in.count, self.w.hot_out.count, self.w.hot_hs.count)
 
     def train(self, ids, sentence_ends, LearningRate lr not None, long long raw_words):
         """Train on the sentences packed in ids with the schedule's current alpha, then advance the schedule
@@ -772,6 +848,16 @@ cdef object _example_model(Model *m, syn0, syn1neg, syn1, codes, points, code_of
     return negs
 
 
+cdef object _example_worker(Worker *w, int size):
+    """A worker with scratch for one example and no private rows; returns the buffers to keep alive."""
+    memset(w, 0, sizeof(Worker))
+    work = _aligned_buffer(size * sizeof(real))
+    neu1 = _aligned_buffer(size * sizeof(real))
+    w.work = <real *>cnp.PyArray_DATA(work)
+    w.neu1 = <real *>cnp.PyArray_DATA(neu1)
+    return work, neu1
+
+
 cdef int _example_targets(const Model *m, object negs, int32_t centre, int32_t[::1] buf):
     """buf = [centre] + negatives other than the centre (dropped, as train_batch drops such draws)."""
     cdef int c = 1, d
@@ -796,9 +882,10 @@ def sg_pair_update(syn0, syn1neg, syn1, codes, points, code_offset, int context,
     _check_ids("context", np.array([context, centre], dtype=np.int32), m.vocab_size)
     buf = np.empty(m.negative + 1, dtype=np.int32)
     cdef int n = _example_targets(&m, negs, centre, buf)
-    work = _aligned_buffer(m.size * sizeof(real))
-    _sg_pair(&m, <real *>cnp.PyArray_DATA(work), context, centre, <const int32_t *>cnp.PyArray_DATA(buf), n,
-             <real>alpha, &loss if compute_loss else NULL, NULL, NO_HOT_ROWS)
+    cdef Worker w
+    scratch = _example_worker(&w, m.size)
+    _sg_pair(&m, &w, context, centre, <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha,
+             &loss if compute_loss else NULL)
     return loss
 
 
@@ -817,12 +904,22 @@ def cbow_update(syn0, syn1neg, syn1, codes, points, code_offset, contexts, int c
     words = np.append(ctx, np.int32(centre)).astype(np.int32)
     buf = np.empty(m.negative + 1, dtype=np.int32)
     cdef int n = _example_targets(&m, negs, centre, buf)
-    work = _aligned_buffer(m.size * sizeof(real))
-    neu1 = _aligned_buffer(m.size * sizeof(real))
-    _cbow_example(&m, <real *>cnp.PyArray_DATA(neu1), <real *>cnp.PyArray_DATA(work),
-                  <const int32_t *>cnp.PyArray_DATA(words), 0, <int>words.shape[0], <int>ctx.shape[0],
-                  <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss, NULL, NO_HOT_ROWS)
+    cdef Worker w
+    scratch = _example_worker(&w, m.size)
+    _cbow_example(&m, &w, <const int32_t *>cnp.PyArray_DATA(words), 0, <int>words.shape[0], <int>ctx.shape[0],
+                  <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss)
     return loss
+
+
+def merge_private_rows(shared, rows, base):
+    """The merge of a worker's private rows, on three float32 arrays of one size (for tests): where shared
+    still equals base it becomes rows, elsewhere it gains rows - base."""
+    for name, arr in (("shared", shared), ("rows", rows), ("base", base)):
+        _check_array(name, arr, np.float32, 1, name == "shared")
+    if not (shared.shape == rows.shape == base.shape):
+        raise ValueError("shared, rows and base must have one shape")
+    w2v_hot_merge(<real *>cnp.PyArray_DATA(shared), <const real *>cnp.PyArray_DATA(rows),
+                  <const real *>cnp.PyArray_DATA(base), shared.shape[0])
 
 
 def sample_negatives(KernelModel model not None, seed, Py_ssize_t n):

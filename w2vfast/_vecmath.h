@@ -132,6 +132,80 @@ W2V_INLINE void w2v_atomic_store_i64(int64_t *p, int64_t v) {
 #endif
 
 /* ------------------------------------------------------------------------------------------------------ */
+/* Private hot rows.                                                                                        */
+/* ------------------------------------------------------------------------------------------------------ */
+
+/* A worker's private copies of the rows first .. first + count - 1 of one shared matrix: the rows that almost
+ * every update writes (the most frequent words' syn0 and syn1neg rows, the Huffman nodes nearest the root).
+ * Threads that all wrote the shared rows would pass their cache lines back and forth between cores on every
+ * update; with private copies each thread trains on its own and merges its change into the shared rows now
+ * and then (w2v_hot_push), under the model's lock for that matrix, then takes a fresh copy (w2v_hot_pull).
+ * count = 0: no private rows, every row is the shared one. */
+typedef struct {
+    float *rows;        /* count x size: the private copies */
+    float *base;        /* count x size: the rows as they were at the last pull */
+    int32_t first;
+    int32_t count;
+    int64_t *lock;      /* the model's merge lock for this matrix */
+} w2v_hot;
+
+/* Row r of the matrix mat: the private copy when the worker holds one. */
+W2V_INLINE float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h) {
+    uint32_t k = (uint32_t)(r - h->first);
+    return k < (uint32_t)h->count ? h->rows + (int64_t)k * size : mat + (int64_t)r * size;
+}
+
+#if defined(_MSC_VER)
+W2V_INLINE void w2v_lock(int64_t *l) {
+    while (_InterlockedExchange64((volatile long long *)l, 1))
+        _mm_pause();
+}
+W2V_INLINE void w2v_unlock(int64_t *l) { _InterlockedExchange64((volatile long long *)l, 0); }
+#else
+W2V_INLINE void w2v_lock(int64_t *l) {
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+}
+W2V_INLINE void w2v_unlock(int64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+#endif
+
+/* Take a fresh private copy of the shared rows (no lock: a merge in progress elsewhere is seen in part, as
+ * any Hogwild read may be). */
+static void w2v_hot_pull(const float *mat, int size, w2v_hot *h) {
+    size_t nbytes = (size_t)h->count * (size_t)size * sizeof(float);
+    const float *shared = mat + (int64_t)h->first * size;
+    memcpy(h->rows, shared, nbytes);
+    memcpy(h->base, shared, nbytes);
+}
+
+/* Add this worker's change since the last pull to the shared rows. Where no other worker changed an element
+ * meanwhile it takes the private value itself, so that a lone worker's result does not depend on when it
+ * merges (shared + (mine - base) would round differently). */
+W2V_CLONES
+static void w2v_hot_merge(float *W2V_RESTRICT shared, const float *W2V_RESTRICT rows,
+                          const float *W2V_RESTRICT base, int64_t n) {
+    int64_t q;
+#pragma omp simd
+    for (q = 0; q < n; q++) {
+        float s = shared[q], b = base[q], r = rows[q];
+        shared[q] = (s == b) ? r : s + (r - b);
+    }
+}
+
+static void w2v_hot_push(float *mat, int size, const w2v_hot *h) {
+    if (h->lock)
+        w2v_lock(h->lock);
+    w2v_hot_merge(mat + (int64_t)h->first * size, h->rows, h->base, (int64_t)h->count * size);
+    if (h->lock)
+        w2v_unlock(h->lock);
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
 /* Vector routines.                                                                                        */
 /* ------------------------------------------------------------------------------------------------------ */
 
@@ -146,15 +220,15 @@ static void w2v_axpy(int n, float a, const float *W2V_RESTRICT x, float *W2V_RES
 
 /* out = sum of the rows base[words[j]] for j in [lo, hi), j != skip; returns how many were added. */
 W2V_CLONES
-static int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, int hi, int skip,
-                        float *W2V_RESTRICT out) {
+static int w2v_sum_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip,
+                        float *W2V_RESTRICT out, const w2v_hot *hot) {
     int j, d, count = 0;
     memset(out, 0, n * sizeof(float));
     for (j = lo; j < hi; j++) {
         const float *W2V_RESTRICT row;
         if (j == skip)
             continue;
-        row = base + (int64_t)words[j] * n;
+        row = w2v_row(base, words[j], n, hot);
 #pragma omp simd
         for (d = 0; d < n; d++)
             out[d] += row[d];
@@ -166,13 +240,13 @@ static int w2v_sum_rows(int n, const float *base, const int32_t *words, int lo, 
 /* base[words[j]] += x for j in [lo, hi), j != skip (a word listed twice gets x twice). */
 W2V_CLONES
 static void w2v_add_to_rows(int n, float *base, const int32_t *words, int lo, int hi, int skip,
-                            const float *W2V_RESTRICT x) {
+                            const float *W2V_RESTRICT x, const w2v_hot *hot) {
     int j, d;
     for (j = lo; j < hi; j++) {
         float *W2V_RESTRICT row;
         if (j == skip)
             continue;
-        row = base + (int64_t)words[j] * n;
+        row = w2v_row(base, words[j], n, hot);
 #pragma omp simd
         for (d = 0; d < n; d++)
             row[d] += x[d];
@@ -209,11 +283,11 @@ W2V_INLINE void w2v_prefetch_path(const int64_t *code_offset, const int32_t *poi
     W2V_PREFETCH(codes + code_offset[word]);
 }
 
-/* The rows base[rows[t]] for t in [first, k). */
-W2V_INLINE void w2v_prefetch_rows(const float *base, const int32_t *rows, int first, int k, int n) {
+/* The rows base[rows[t]] for t in [first, k) (the private copies where the worker holds them). */
+W2V_INLINE void w2v_prefetch_rows(float *base, const int32_t *rows, int first, int k, int n, const w2v_hot *hot) {
     int t;
     for (t = first; t < k; t++)
-        w2v_prefetch_row(base + (int64_t)rows[t] * n, n);
+        w2v_prefetch_row(w2v_row(base, rows[t], n, hot), n);
 }
 
 /* The core of every update: one input vector l1 trained against k output rows out[rows[t]].
@@ -234,14 +308,12 @@ W2V_INLINE void w2v_prefetch_rows(const float *base, const int32_t *rows, int fi
 #define W2V_BLOCK 8
 
 typedef void (*w2v_train_rows_fn)(int size, const float *l1, float *work, float *out, const int32_t *rows,
-                                  int k, const uint8_t *codes, float alpha, double *loss, float *hot,
-                                  int32_t hot_start);
+                                  int k, const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot);
 
-/* The next block: distinct rows from rows[start:], at most W2V_BLOCK. Returns its length (>= 1). */
-/* Rows numbered hot_start and above live in `hot` instead of `out` (a worker's private copies of the most
- * used hierarchical-softmax rows; see Worker.hot in _kernels.pxd). hot_start = INT32_MAX: no private rows. */
+/* The next block: distinct rows from rows[start:], at most W2V_BLOCK. Returns its length (>= 1). Rows the
+ * worker holds privately (see w2v_hot) are read and written in its copies. */
 W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k, int size, float **R,
-                              float *hot, int32_t hot_start) {
+                              const w2v_hot *hot) {
     int nb = 0, u;
     while (start + nb < k && nb < W2V_BLOCK) {
         int32_t r = rows[start + nb];
@@ -250,7 +322,7 @@ W2V_INLINE int w2v_next_block(float *out, const int32_t *rows, int start, int k,
             dup |= (rows[start + u] == r);
         if (dup)
             break;
-        R[nb] = r >= hot_start ? hot + (int64_t)(r - hot_start) * size : out + (int64_t)r * size;
+        R[nb] = w2v_row(out, r, size, hot);
         nb++;
     }
     return nb;
@@ -270,12 +342,12 @@ W2V_INLINE void w2v_block_gradients(const float *f, float *g, int nb, int start,
 
 static void w2v_train_rows_generic(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
                                    const int32_t *rows, int k, const uint8_t *codes, float alpha,
-                                   double *loss, float *hot, int32_t hot_start) {
+                                   double *loss, const w2v_hot *hot) {
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             float s = 0.0f;
@@ -308,7 +380,7 @@ static void w2v_train_rows_generic(int size, const float *W2V_RESTRICT l1, float
 __attribute__((target("avx2,fma")))
 static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
                                 const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss,
-                                float *hot, int32_t hot_start) {
+                                const w2v_hot *hot) {
     static const int32_t mask_src[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
@@ -316,7 +388,7 @@ static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W
     const __m256i tail = _mm256_loadu_si256((const __m256i *)(mask_src + 8 - rem));
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -361,14 +433,14 @@ static void w2v_train_rows_avx2(int size, const float *W2V_RESTRICT l1, float *W
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 static void w2v_train_rows_avx512(int size, const float *W2V_RESTRICT l1, float *W2V_RESTRICT work, float *out,
                                   const int32_t *rows, int k, const uint8_t *codes, float alpha, double *loss,
-                                float *hot, int32_t hot_start) {
+                                const w2v_hot *hot) {
     float *R[W2V_BLOCK];
     float f[W2V_BLOCK], g[W2V_BLOCK];
     const int full = size & ~15, rem = size & 15;
     const __mmask16 tail = (__mmask16)((1u << rem) - 1u);
     int start = 0, nb, t, d;
     for (; start < k; start += nb) {
-        nb = w2v_next_block(out, rows, start, k, size, R, hot, hot_start);
+        nb = w2v_next_block(out, rows, start, k, size, R, hot);
         for (t = 0; t < nb; t++) {
             const float *row = R[t];
             __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -454,8 +526,8 @@ static int w2v_select(const char *name) {
 }
 
 W2V_INLINE void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
-                               const uint8_t *codes, float alpha, double *loss, float *hot, int32_t hot_start) {
-    w2v_train_rows_impl(size, l1, work, out, rows, k, codes, alpha, loss, hot, hot_start);
+                               const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot) {
+    w2v_train_rows_impl(size, l1, work, out, rows, k, codes, alpha, loss, hot);
 }
 
 #endif /* W2VFAST_VECMATH_H */
