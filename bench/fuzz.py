@@ -107,7 +107,7 @@ class _Child:
             self.seen.add(sig)
         if outcome != "ok":
             self._note(sig, data)
-        if self.counts["inputs"] % 50 == 0:
+        if self.counts["inputs"] % 500 == 0:
             self.write_stats()
         return new
 
@@ -173,8 +173,11 @@ def child_main(args):
         for i, data in enumerate(inputs):
             with open(os.path.join(seed_dir, f"{i:05d}"), "wb") as fh:
                 fh.write(data)
+        # libFuzzer's own timeout only backs up the watchdog (its -timeout=0 still fires after 1 s); its
+        # artifacts go to the run's scratch folder, since the parent records the input itself
         atheris.Setup([sys.argv[0], f"-max_len={args.max_len}", f"-seed={args.seed % (1 << 31) + 1}",
-                       "-runs=-1", "-timeout=0", "-rss_limit_mb=4096", cov_dir, seed_dir], one)
+                       "-runs=-1", f"-timeout={int(args.timeout) + 10}", "-rss_limit_mb=4096",
+                       f"-artifact_prefix={os.path.dirname(args.shared)}/", cov_dir, seed_dir], one)
         atheris.Fuzz()
         return 0
     from fuzz_mutator import Mutator

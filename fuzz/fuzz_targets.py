@@ -203,11 +203,13 @@ def run_one(target, data, scratch):
 
 
 _VOLATILE = re.compile(r"(/[^\s:'\"]+)|(\b0x[0-9a-f]+\b)|(\d+)")
+_QUOTED = re.compile(r"b?'(?:[^'\\]|\\.)*'" + r'|b?"(?:[^"\\]|\\.)*"')
 
 
 def signature(outcome, exc):
-    """A short key that groups findings with the same cause (paths and numbers removed)."""
+    """A short key that groups findings with the same cause (quoted words and values, paths and numbers
+    removed)."""
     if exc is None:
         return outcome
-    text = _VOLATILE.sub("#", str(exc))[:70]
+    text = _VOLATILE.sub("#", _QUOTED.sub("'…'", str(exc)))[:70]
     return f"{outcome}|{type(exc).__name__}|{text}"

@@ -68,8 +68,6 @@ def test_readers_load_or_raise_format_error(target, scratch):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")   # overflow in norms of hostile matrices
-@pytest.mark.xfail(strict=False, reason="the whole-model loader still lets raw exceptions (ValueError, "
-                                        "TokenError, MemoryError, ...) out of damaged archives")
 def test_model_loader_loads_or_raises_format_error(scratch):
     check("model", scratch)
 
