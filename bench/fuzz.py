@@ -53,7 +53,7 @@ XZ_DICTIONARY = 8 << 20     # the xz decoder allocates the dictionary a stream d
 STATE_IDLE, STATE_RUNNING = 0, 1
 _HEAD = struct.Struct("<qq")                        # state, length of the current input
 KEEP_MAX_BYTES = 4096
-KEEP_PER_TARGET = 40
+KEEP_PER_TARGET = 40        # found-* inputs kept per target
 
 
 # ------------------------------------------------------------------------------------------------ child
@@ -287,26 +287,41 @@ def report(target, totals, samples, deaths, seconds):
 
 
 def keep_findings(target):
-    """Copy the smallest input of each distinct outcome (<= 4 KB) from fuzz/work to fuzz/corpus."""
+    """Add to fuzz/corpus/<target>/ the smallest input (<= 4 KB) of each distinct outcome found in
+    fuzz/work/<target>/ that the kept corpus does not show yet, findings before rejections, at most 40."""
+    import fuzz_targets
+
     src = os.path.join(WORK_DIR, target)
     dst = os.path.join(CORPUS_DIR, target)
     if not os.path.isdir(src):
         return 0
-    have = {open(os.path.join(dst, n), "rb").read() for n in os.listdir(dst)} if os.path.isdir(dst) else set()
-    kept = len([n for n in os.listdir(dst) if n.startswith("found-")]) if os.path.isdir(dst) else 0
-    added = 0
-    for name in sorted(os.listdir(src), key=lambda n: os.path.getsize(os.path.join(src, n))):
-        if kept + added >= KEEP_PER_TARGET:
-            break
-        with open(os.path.join(src, name), "rb") as fh:
-            data = fh.read()
-        if len(data) > KEEP_MAX_BYTES or data in have:
-            continue
+    os.makedirs(dst, exist_ok=True)
+    scratch = fuzz_targets.scratch_dir()
+    try:
+        def sig_of(data):
+            outcome, exc, _ = fuzz_targets.run_one(target, data, scratch)
+            return fuzz_targets.signature(outcome, exc)
+
+        kept = [open(os.path.join(dst, n), "rb").read() for n in sorted(os.listdir(dst))]
+        have = {sig_of(d) for d in kept}
+        best = {}
+        for name in os.listdir(src):
+            with open(os.path.join(src, name), "rb") as fh:
+                data = fh.read()
+            if len(data) > KEEP_MAX_BYTES:
+                continue
+            sig = sig_of(data)
+            if sig not in have and (sig not in best or len(data) < len(best[sig])):
+                best[sig] = data
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    room = max(0, KEEP_PER_TARGET - sum(n.startswith("found-") for n in os.listdir(dst)))
+    order = sorted(best, key=lambda sig: (sig.startswith("format|"), len(best[sig])))
+    for sig in order[:room]:
+        data = best[sig]
         with open(os.path.join(dst, f"found-{hashlib.sha1(data).hexdigest()[:12]}.bin"), "wb") as fh:
             fh.write(data)
-        have.add(data)
-        added += 1
-    return added
+    return min(room, len(order))
 
 
 def main(argv=None):
