@@ -15,8 +15,9 @@ Inside the child each input runs in-process with
 - an allocation check: the input's peak traced allocation (tracemalloc, which sees Python objects and
   NumPy arrays) must stay under 10x the input's size plus the bytes of the arrays the target legitimately
   built plus a fixed 2 MiB for the interpreter's own noise (plus 8 MiB for an xz stream: the dictionary
-  its decoder allocates at xz's default preset); a rise of the process's peak RSS (which also sees C
-  allocations) gets 16 MiB more, for allocator arenas. Inputs over it are counted as "memory" and kept.
+  its decoder allocates at xz's default preset; 4 MiB for bzip2's decoder state); a rise of the
+  process's peak RSS (which also sees C allocations) gets 16 MiB more, for allocator arenas. Inputs over
+  it are counted as "memory" and kept.
 
 The report gives per target: inputs, accepted, rejected with FormatError, crashes, hangs, memory, oracle
 mismatches and every other exception type, with one sample message per distinct finding.
@@ -50,6 +51,7 @@ TARGETS = ("text", "binary", "model", "corpus")
 SLACK = 2 << 20
 RSS_SLACK = 16 << 20        # the peak RSS also moves with allocator arenas and pages first touched
 XZ_DICTIONARY = 8 << 20     # the xz decoder allocates the dictionary a stream declares: 8 MiB at xz's default
+BZ2_STATE = 4 << 20         # bzip2's decoder state for its largest block size
 STATE_IDLE, STATE_RUNNING = 0, 1
 _HEAD = struct.Struct("<qq")                        # state, length of the current input
 KEEP_MAX_BYTES = 4096
@@ -98,6 +100,8 @@ class _Child:
         limit = 10 * len(data) + built + SLACK
         if data.startswith(b"\xfd7zXZ\x00"):
             limit += XZ_DICTIONARY
+        elif data.startswith(b"BZh"):
+            limit += BZ2_STATE
         if peak > limit or rss_rise > limit + RSS_SLACK:
             self.counts["memory"] += 1
             self._note(f"memory|{self.target}|peak {peak >> 10} KiB, rss rise {rss_rise >> 10} KiB, "

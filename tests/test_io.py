@@ -615,3 +615,21 @@ def test_words_decoding_to_whitespace_in_other_encodings_are_refused(tmp_path):
     path.write_bytes(binary_bytes([b"\x81\x82", b"\x81\x05\x82"], [[1.0], [2.0]]))
     with pytest.raises(FormatError, match=r"record 2 .*holds whitespace \('\\t'\) once decoded from cp037"):
         read_word2vec_format(path, binary=True, encoding="cp037")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_short_file_declaring_huge_vectors_allocates_nothing_for_them(tmp_path, binary, suffix):
+    import tracemalloc
+
+    data = b"2 16000000\nab"          # each declared vector would take 64 MB; the file has 2 bytes of data
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix else data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match="declares 2 vectors but the file holds only 0"):
+            read_word2vec_format(path, binary=binary)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak

@@ -42,6 +42,7 @@ _CHUNK = 16 << 20           # bytes read per call
 _MAX_LINE = 256 << 20       # a text line or binary record longer than this means a damaged file
 _MAX_HEADER = 4096
 _MAX_DIM = 1 << 24          # a bigger vector size is taken as a damaged header, not allocated
+_SMALL_ROW = 1 << 16        # bytes of one row that may be allocated before its data is known to exist
 _UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashreplace")
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
 
@@ -164,6 +165,12 @@ class _Reader:
                 return line
             self.fill()
 
+    def ensure(self, n):
+        """Read until n unconsumed bytes are in the window or the stream ends; returns how many are."""
+        while self.end - self.start < n and not self.eof:
+            self.fill()
+        return self.end - self.start
+
     def rest_is_blank(self):
         """True when nothing but whitespace remains in the stream."""
         while True:
@@ -227,20 +234,26 @@ def read_vocab_counts(fvocab, unicode_errors="strict", encoding="utf-8"):
     return counts
 
 
+def _min_record(vector_size, binary):
+    """Bytes of the smallest possible record: a 1-byte word, its separator and the values (in text, one
+    digit each and the spaces between them)."""
+    return (2 + 4 * vector_size) if binary else (1 + 2 * vector_size)
+
+
 def _initial_capacity(target, vector_size, size, binary):
-    """Rows to allocate up front: the target, bounded by what the file's size can possibly hold."""
-    cap = target
-    if size is not None:
-        # smallest possible record: a 1-byte word, its separator(s), and the vector
-        per_record = (2 + 4 * vector_size) if binary else (2 + 2 * vector_size)
-        cap = min(cap, size // per_record + 1)
-    else:
-        cap = min(cap, max(1, (16 << 20) // (4 * vector_size)))  # unknown size: start small, grow
-    return max(int(cap), 1)
+    """Rows to allocate up front: the target, bounded by what `size` bytes (the file's size, or a guess for
+    compressed data) can hold. Zero when not one record fits: rows are then allocated as data arrives."""
+    if size is None:
+        size = 16 << 20
+    return int(min(target, size // _min_record(vector_size, binary)))
 
 
-def _grow(out, target):
-    rows = min(target, max(2 * out.shape[0], 16))
+def _grow(out, target, available):
+    """`out` with room for more rows: twice as many, but while there are few, no more than the `available`
+    rows that the unparsed data can hold (and at least one), so a short file that declares huge vectors
+    does not get rows for data it does not have."""
+    rows = out.shape[0]
+    rows = min(target, max(2 * rows, 16), rows + max(available, rows, 1))
     grown = np.empty((rows, out.shape[1]), dtype=np.float32)
     grown[: out.shape[0]] = out
     return grown
@@ -300,9 +313,13 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
                        dtype=np.float32)
         words, index, dups, nonfinite = [], {}, [], []
         row = 0
+        min_record = _min_record(vector_size, binary)
         while row < target:
             if row == out.shape[0]:
-                out = _grow(out, target)
+                available = reader.ensure(min_record) // min_record
+                if available == 0 and 4 * vector_size > _SMALL_ROW:
+                    break       # not one more record can follow: the count check below reports it
+                out = _grow(out, target, available)
             try:
                 if binary:
                     pos, row = _fastio.parse_binary(
