@@ -410,10 +410,11 @@ cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, con
     cdef uint32_t thr
     cdef const uint32_t *keep = m.keep_threshold
     cdef bint private = w.hot_in.count or w.hot_out.count or w.hot_hs.count
+    cdef int64_t since_sync = w.since_sync
     if private and not w.holding:
         _pull_private(m, w)
         w.holding = 1
-        w.since_sync = 0
+        since_sync = 0
     for s in range(n_sentences):
         end = sentence_ends[s]
         if end - start > w.max_sentence:
@@ -435,14 +436,15 @@ cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, con
                 _cbow_sentence(m, w, n, alpha, &rng, loss_ptr, &examples)
         start = sentence_ends[s]
         if private:
-            w.since_sync += n
+            since_sync += n
             # merge when due, unless another worker is merging right now: then try again after the next
             # sentence rather than wait (a preempted merger would stall this thread for a whole time slice)
-            if w.sync_words > 0 and w.since_sync >= w.sync_words and w2v_trylock(_merge_lock(w)):
+            if w.sync_words > 0 and since_sync >= w.sync_words and w2v_trylock(_merge_lock(w)):
                 _push_private(m, w)
                 w2v_unlock(_merge_lock(w))
                 _pull_private(m, w)
-                w.since_sync = 0
+                since_sync = 0
+    w.since_sync = since_sync
     w.rng = rng
     w.loss += loss
     w.examples += examples
