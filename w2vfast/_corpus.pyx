@@ -81,7 +81,7 @@ cdef extern from "_jobqueue.h" nogil:
     int jq_job_reserve(jq_job *job, int64_t n_ids, int64_t n_ends)
     int jq_acquire(jq_queue *q)
     void jq_release(jq_queue *q, int slot)
-    void jq_submit(jq_queue *q, int slot)
+    int jq_submit(jq_queue *q, int slot)
     int jq_take(jq_queue *q)
     void jq_close(jq_queue *q)
 
@@ -967,7 +967,8 @@ cdef class SentenceQueue:
         into a free batch and queue it for training. Waits, without the GIL, while every batch is taken.
 
         Returns (raw_words, exhausted): the tokens read, out-of-vocabulary ones included, and whether the
-        iterator ran out. After close() nothing is read and (0, True) comes back.
+        iterator ran out. After close() nothing is read and (0, True) comes back; a batch that close()
+        overtakes while it is being filled (close() from another thread) is dropped, also giving (0, True).
         """
         if batch_words < 1:
             raise ValueError(f"batch_words must be >= 1, got {batch_words}")
@@ -1005,7 +1006,9 @@ cdef class SentenceQueue:
             jq_release(&self.q, slot)
         else:
             job.raw_words = raw
-            jq_submit(&self.q, slot)   # even with no known word: its raw words still advance the schedule
+            # even with no known word: its raw words still advance the schedule
+            if jq_submit(&self.q, slot) != 0:
+                return 0, True         # close() came while the batch was filled: it is dropped
         return raw, exhausted
 
     def close(self):
