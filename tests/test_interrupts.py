@@ -1,0 +1,148 @@
+"""Training threads always stop: w2vfast.threads.run_threads under interrupts and errors."""
+import signal
+import threading
+import time
+
+import pytest
+
+from w2vfast.threads import THREAD_NAME, run_threads
+
+
+@pytest.fixture
+def sigint_raises():
+    # A process started in the background may inherit SIGINT as ignored: install Python's usual handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _training_threads():
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_NAME)]
+
+
+class Crew:
+    """work() for run_threads: each thread spins until stop() or release(), recording that it ran and ended."""
+
+    def __init__(self, n):
+        self.started = [False] * n
+        self.ended = [False] * n
+        self.go = threading.Event()
+        self.stop_calls = 0
+
+    def work(self, i):
+        self.started[i] = True
+        try:
+            self.go.wait(10)
+            time.sleep(0.05 * i)          # threads end at different times, well after go
+        finally:
+            self.ended[i] = True
+
+    def stop(self):
+        self.stop_calls += 1
+        self.go.set()
+
+
+def test_threads_run_named_and_all_end(sigint_raises):
+    crew = Crew(3)
+    names = []
+
+    def work(i):
+        names.append(threading.current_thread().name)
+        crew.work(i)
+
+    run_threads(work, 3, crew.stop, feed=crew.go.set)
+    assert all(crew.ended) and crew.stop_calls == 0
+    assert sorted(names) == [f"{THREAD_NAME}-{i}" for i in range(3)]
+    assert not _training_threads()
+
+
+def test_a_worker_error_stops_the_others_and_is_raised_after_they_end(sigint_raises):
+    crew = Crew(4)
+
+    def work(i):
+        if i == 2:
+            raise OSError("disk went away")
+        crew.work(i)
+
+    with pytest.raises(OSError, match="disk went away"):
+        run_threads(work, 4, crew.stop)
+    assert crew.stop_calls >= 1
+    assert all(crew.ended[i] for i in (0, 1, 3))
+    assert not _training_threads()
+
+
+def test_an_interrupt_while_watching_stops_and_waits_for_every_thread(sigint_raises):
+    crew = Crew(3)
+    with pytest.raises(KeyboardInterrupt):
+        run_threads(crew.work, 3, crew.stop, report=lambda: signal.raise_signal(signal.SIGINT), report_every=0)
+    assert crew.stop_calls == 1
+    assert all(crew.ended)
+    assert not _training_threads()
+
+
+def test_an_interrupt_during_the_start_is_held_until_every_thread_has_ended(monkeypatch, sigint_raises):
+    crew = Crew(4)
+    original_start = threading.Thread.start
+    starts = []
+
+    def start_then_ctrl_c(self):
+        original_start(self)
+        starts.append(self.name)
+        if len(starts) == 2:
+            signal.raise_signal(signal.SIGINT)   # its handler runs right here, between two thread starts
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    ended_when_raised = []
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            run_threads(crew.work, 4, crew.stop, feed=crew.go.set)
+        finally:
+            ended_when_raised = list(crew.ended)
+    assert len(starts) == 4                    # the start was not cut short...
+    assert all(crew.started)
+    assert ended_when_raised == [True] * 4     # ...and the interrupt surfaced only once all had ended
+    assert not _training_threads()
+
+
+def test_an_interrupt_during_the_shutdown_cannot_cut_the_wait_short(sigint_raises):
+    crew = Crew(3)
+
+    def stop_and_ctrl_c():
+        crew.stop()
+        signal.raise_signal(signal.SIGINT)     # arrives while the shutdown waits for the threads
+
+    def feed():
+        raise ValueError("bad sentence")
+
+    with pytest.raises(ValueError, match="bad sentence"):   # the first exception wins; threads all ended
+        run_threads(crew.work, 3, stop_and_ctrl_c, feed=feed)
+    assert all(crew.ended)
+    assert not _training_threads()
+
+
+def test_a_thread_that_join_calls_stopped_is_still_waited_for(monkeypatch, sigint_raises):
+    # CPython before 3.13 can mark a live thread as stopped when Ctrl-C interrupts join(); then join() and
+    # is_alive() stop waiting for it. run_threads must not depend on them to know a thread has ended.
+    monkeypatch.setattr(threading.Thread, "join", lambda self, timeout=None: None)
+    monkeypatch.setattr(threading.Thread, "is_alive", lambda self: False)
+    crew = Crew(3)
+    run_threads(crew.work, 3, crew.stop, feed=crew.go.set)
+    assert all(crew.ended)
+
+
+def test_run_threads_from_another_thread_leaves_sigint_alone(sigint_raises):
+    crew = Crew(2)
+    box = []
+    t = threading.Thread(target=lambda: box.append(run_threads(crew.work, 2, crew.stop, feed=crew.go.set)))
+    t.start()
+    t.join(10)
+    assert box == [None] and all(crew.ended)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_sigint_handler_is_put_back(sigint_raises):
+    crew = Crew(2)
+    run_threads(crew.work, 2, crew.stop, feed=crew.go.set)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(ValueError, match="n_threads"):
+        run_threads(crew.work, 0, crew.stop)
