@@ -1,10 +1,16 @@
-"""Training threads always stop: w2vfast.threads.run_threads under interrupts and errors."""
+"""Training threads always stop: w2vfast.threads.run_threads under interrupts and errors, and Ctrl-C at
+random moments of real training (bench/sigint_stress.py in a child process)."""
+import json
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from conftest import subprocess_env
 from w2vfast.threads import THREAD_NAME, run_threads
 
 
@@ -146,3 +152,25 @@ def test_the_sigint_handler_is_put_back(sigint_raises):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with pytest.raises(ValueError, match="n_threads"):
         run_threads(crew.work, 0, crew.stop)
+
+
+def test_ctrl_c_at_random_moments_of_training_leaves_no_thread_and_a_usable_model():
+    """80 SIGINTs from a parent process at random moments of corpus_file and iterable training (2-4
+    threads, sg and CBOW, epochs of a few ms so the start and the shutdown of threads are hit too)."""
+    script = Path(__file__).resolve().parents[1] / "bench" / "sigint_stress.py"
+    if not script.exists():
+        pytest.skip("bench/sigint_stress.py is not part of this checkout")
+    n = 80
+    proc = subprocess.run([sys.executable, str(script), "--n", str(n), "--json", "--grace", "1"],
+                          env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip(), proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["interrupts_sent"] == n, summary
+    assert summary["interrupted"] == n, summary
+    assert summary["leftover"] == 0, summary
+    assert summary["blocked"] == 0, summary
+    assert summary["writing"] == 0, summary
+    assert summary["usable"] == n, summary
+    assert summary["errors"] == [], summary
+    assert summary["configs"] >= 8, summary      # most of the 12 source x threads x sg settings came up
+    assert proc.returncode == 0, proc.stderr[-3000:]
