@@ -81,7 +81,7 @@ def test_an_interrupt_while_watching_stops_and_waits_for_every_thread(sigint_rai
     crew = Crew(3)
     with pytest.raises(KeyboardInterrupt):
         run_threads(crew.work, 3, crew.stop, report=lambda: signal.raise_signal(signal.SIGINT), report_every=0)
-    assert crew.stop_calls == 1
+    assert crew.stop_calls >= 1
     assert all(crew.ended)
     assert not _training_threads()
 
@@ -123,6 +123,23 @@ def test_an_interrupt_during_the_shutdown_cannot_cut_the_wait_short(sigint_raise
     with pytest.raises(ValueError, match="bad sentence"):   # the first exception wins; threads all ended
         run_threads(crew.work, 3, stop_and_ctrl_c, feed=feed)
     assert all(crew.ended)
+    assert not _training_threads()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # the dropped one
+def test_an_interrupt_dropped_by_a_finalizer_still_stops_the_run(sigint_raises):
+    # Python runs signal handlers at any bytecode, also inside __del__ or a weakref callback, where the
+    # KeyboardInterrupt is printed as "Exception ignored" and lost.
+    class CtrlCInFinalizer:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    crew = Crew(3)
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_threads(crew.work, 3, crew.stop, report=lambda: CtrlCInFinalizer(), report_every=0)
+    assert time.perf_counter() - t0 < 5          # stopped at once, not when the threads ran out of work
+    assert crew.stop_calls >= 1 and all(crew.ended)
     assert not _training_threads()
 
 

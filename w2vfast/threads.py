@@ -21,6 +21,9 @@ So, here:
   cannot be cut short) a SIGINT is held back, and handed to the original handler once the threads are gone.
 - Any exception in the calling thread calls stop(); the shutdown then waits for every thread, catching and
   holding back whatever else is raised meanwhile (another signal's handler, say).
+- An interrupt the guard raised is also remembered, and the threads are stopped right away: Python may run
+  the handler inside a weakref callback or __del__, which prints the KeyboardInterrupt and drops it; then
+  run_threads raises it itself instead of training on as if Ctrl-C had never been pressed.
 
 Errors: the exception that ended the calling thread's part (an interrupt, or an error in feed/report) wins;
 then a held-back SIGINT; then the first exception a worker thread raised.
@@ -43,10 +46,12 @@ class _SigintGuard:
     held back otherwise. Installs only in the main thread (the only one Python runs signal handlers in)
     and only over a Python-level handler (SIG_IGN and SIG_DFL need no deferring)."""
 
-    def __init__(self):
+    def __init__(self, on_raise):
         self.armed = False
         self.previous = None
         self.held = None          # (signum, frame) of the first SIGINT held back
+        self.raised = None        # the exception the previous handler raised, while armed
+        self.on_raise = on_raise
 
     def install(self):
         if threading.current_thread() is not threading.main_thread():
@@ -65,8 +70,21 @@ class _SigintGuard:
                 self.held = (signum, frame)
             return
         self.armed = False        # at most one interrupt per run: later ones wait for the shutdown's end
-        self.previous(signum, frame)
+        try:
+            self.previous(signum, frame)
+        except BaseException as exc:
+            # Python runs handlers at any bytecode, also inside a weakref callback or __del__, where the
+            # exception is printed and dropped. Stopping the threads here and remembering the exception
+            # lets run_threads raise it itself if it never arrives (see reraise_lost).
+            self.raised = exc
+            self.on_raise()
+            raise
         self.armed = True         # the previous handler did not raise: keep passing signals on
+
+    def reraise_lost(self):
+        """Raise the interrupt the handler raised if it was dropped on its way (we are still running)."""
+        if self.raised is not None:
+            raise self.raised
 
     def uninstall(self):
         if self.previous is not None:
@@ -116,12 +134,15 @@ class _Crew:
                 self.done[i] = True
                 raise
 
-    def wait(self, poll, report=None, report_every=None):
-        """Until every thread has set its flag; calls report() about every report_every seconds."""
+    def wait(self, poll, report=None, report_every=None, check=None):
+        """Until every thread has set its flag; calls report() about every report_every seconds and
+        check() after every look."""
         due = time.monotonic() + (report_every or 0.0)
-        for i in range(len(self.threads)):
+        for i in range(len(self.done)):
             while not self.done[i]:
                 self.ended[i].acquire(timeout=poll)   # returns early when thread i ends
+                if check is not None:
+                    check()
                 if report is not None and time.monotonic() >= due:
                     due = time.monotonic() + report_every
                     report()
@@ -129,6 +150,9 @@ class _Crew:
     def reap(self):
         for t in self.threads:
             t.join()              # every flag is up: each thread is at most a few bytecodes from its end
+        # Let the Thread objects go now, while SIGINT is still held: freeing them runs weakref callbacks
+        # (threading's bookkeeping), and an interrupt raised inside one would be dropped.
+        self.threads.clear()
 
     def log_slow(self):
         left = sum(1 for d in self.done if not d)
@@ -157,7 +181,7 @@ def run_threads(work, n_threads, stop, *, feed=None, close=None, report=None, re
     if n_threads < 1:
         raise ValueError(f"n_threads must be at least 1, got {n_threads}")
     crew = _Crew(work, stop, name)
-    guard = _SigintGuard()
+    guard = _SigintGuard(stop)
     ok = False
     try:
         guard.install()
@@ -165,9 +189,11 @@ def run_threads(work, n_threads, stop, *, feed=None, close=None, report=None, re
         guard.armed = True
         if feed is not None:
             feed()
+            guard.reraise_lost()
         if close is not None:
             close()
-        crew.wait(_POLL, report, report_every)
+        crew.wait(_POLL, report, report_every, guard.reraise_lost)
+        guard.reraise_lost()
         ok = True
     finally:
         # From here a SIGINT is held by the guard. Each step below is safe to repeat, so another exception
