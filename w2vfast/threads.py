@@ -18,7 +18,8 @@ So, here:
 - While run_threads() is active in the main thread, SIGINT goes through a guard that raises
   KeyboardInterrupt (via the handler that was installed before) only while the threads are being watched.
   During the start (so every started thread is registered) and the shutdown (so the wait for the threads
-  cannot be cut short) a SIGINT is held back, and handed to the original handler once the threads are gone.
+  cannot be cut short) a SIGINT is held back: one from the start is raised as soon as every thread is
+  registered, one from the shutdown is handed to the original handler once the threads are gone.
 - Any exception in the calling thread calls stop(); the shutdown then waits for every thread, catching and
   holding back whatever else is raised meanwhile (another signal's handler, say).
 - An interrupt the guard raised is also remembered, and the threads are stopped right away: Python may run
@@ -80,6 +81,13 @@ class _SigintGuard:
             self.on_raise()
             raise
         self.armed = True         # the previous handler did not raise: keep passing signals on
+
+    def arm(self):
+        """Pass SIGINT on from now; one held back meanwhile (during the start) is passed on at once."""
+        self.armed = True
+        if self.held is not None and self.previous is not None:
+            held, self.held = self.held, None
+            self._handle(*held)
 
     def reraise_lost(self):
         """Raise the interrupt the handler raised if it was dropped on its way (we are still running)."""
@@ -186,7 +194,7 @@ def run_threads(work, n_threads, stop, *, feed=None, close=None, report=None, re
     try:
         guard.install()
         crew.start(n_threads)
-        guard.armed = True
+        guard.arm()
         if feed is not None:
             feed()
             guard.reraise_lost()
