@@ -186,6 +186,41 @@ def test_scan_workers_equal_one_worker(tmp_path, monkeypatch, workers):
         assert short.total_sentences == C.scan_file(path, max_sentence_length=3).total_sentences
 
 
+def test_a_stopped_counter_returns_after_its_current_buffer(tmp_path):
+    path = write(tmp_path, "z.txt", zipf_text(20000, 50, 500))
+    counter = C._Counter(0, 10000)
+    stop = C.StopFlag()
+    stop.set()
+    assert counter.count_range(path, 0, os.path.getsize(path), stop) is True
+    assert counter.lines()[0] == 0                              # stopped before the first buffer
+    stop.clear()
+    assert counter.count_range(path, 0, os.path.getsize(path), stop) is False
+    assert counter.lines()[0] == 20000
+
+
+def test_ctrl_c_during_a_threaded_scan_stops_every_counting_thread(tmp_path, monkeypatch):
+    import signal
+    import threading
+
+    monkeypatch.setattr(C, "_MIN_BYTES_PER_WORKER", 1)
+    path = write(tmp_path, "z.txt", zipf_text(20000, 50, 500))
+    original_start = threading.Thread.start
+
+    def start_then_ctrl_c(self):
+        original_start(self)
+        signal.raise_signal(signal.SIGINT)
+
+    before = set(threading.enumerate())
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            C.scan_file(path, workers=3)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert set(threading.enumerate()) == before                 # every counting thread has ended
+
+
 @pytest.mark.parametrize("max_vocab_size", [1, 3, 30, 150, 220])
 def test_scan_max_vocab_size_prunes_like_reference(tmp_path, max_vocab_size):
     # sizes chosen so that the few-prunes cases tell "count <= min_reduce" from "count < min_reduce"
