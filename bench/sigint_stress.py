@@ -80,7 +80,8 @@ def _check(model, source, short, short_path, grace):
 
 def _where(exc):
     """file:function the interrupt was raised in: the innermost frame, not counting the SIGINT guard's own
-    handler (threads.py:run_threads itself means a SIGINT held during a start or shutdown, raised after)."""
+    handler. threads.py:arm means a SIGINT held while the threads started, raised once all were registered;
+    threads.py:run_threads one held during the shutdown, raised once all had ended."""
     frames = []
     tb = exc.__traceback__
     while tb is not None:
