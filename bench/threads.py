@@ -25,13 +25,8 @@ import subprocess
 import sys
 import time
 
-MODES = {
-    "sg-ns": dict(sg=1, hs=0, negative=5),
-    "cbow-ns": dict(sg=0, hs=0, negative=5),
-    "sg-hs": dict(sg=1, hs=1, negative=0),
-    "cbow-hs": dict(sg=0, hs=1, negative=0),
-}
-COMMON = dict(vector_size=100, window=5, min_count=5, sample=1e-3)
+from compare import COMMON, MODES  # noqa: E402  (same settings as the side-by-side benchmark)
+
 CONFIGS = ["1T", "2T", "2M", "2T-iter"]
 BAR_MEDIAN, BAR_WORST = 1.8, 1.6
 

@@ -11,7 +11,6 @@ import errno
 import gzip
 import lzma
 import os
-import threading
 from collections import namedtuple
 
 import numpy as np
@@ -84,7 +83,7 @@ cdef extern from "_jobqueue.h" nogil:
     int jq_job_reserve(jq_job *job, int64_t n_ids, int64_t n_ends)
     int jq_acquire(jq_queue *q)
     void jq_release(jq_queue *q, int slot)
-    void jq_submit(jq_queue *q, int slot)
+    int jq_submit(jq_queue *q, int slot)
     int jq_take(jq_queue *q)
     void jq_close(jq_queue *q)
 
@@ -269,16 +268,22 @@ cdef class _Counter:
     def __dealloc__(self):
         tok_table_free(&self.c.table)
 
-    def count_range(self, path, int64_t start, int64_t end):
+    def count_range(self, path, int64_t start, int64_t end, StopFlag stop=None):
+        """Count bytes [start, end) of path. Once `stop` is set (from another thread) it returns after the
+        read buffer in progress, its count incomplete; returns whether it was stopped."""
         cdef bytes bpath = os.fsencode(path)
         cdef const char *cpath = bpath
+        cdef const int64_t *flag = &stop.flag if stop is not None else NULL
         cdef int rc, err = 0
         with nogil:
-            rc = _count_range(&self.c, cpath, start, end, &err)
+            rc = _count_range(&self.c, cpath, start, end, &err, flag)
         if rc == ERR_IO:
             raise _io_error(err, path)
+        if rc == STOPPED:
+            return True
         if rc:
             raise _table_error(rc, path)
+        return False
 
     def feed(self, bytes data, bint final, path):
         """Count the complete tokens of data; returns how many leading bytes were used (all of them when
@@ -320,7 +325,8 @@ cdef class _Counter:
         return keys, counts
 
 
-cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t end, int *err) noexcept nogil:
+cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t end, int *err,
+                      const int64_t *stop) noexcept nogil:
     cdef tok_reader r
     cdef const unsigned char *p = NULL
     cdef size_t n = 0
@@ -330,6 +336,9 @@ cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t e
         tok_reader_close(&r)
         return ERR_IO
     while True:
+        if w2v_flag_is_set(stop):
+            rc = STOPPED
+            break
         ev = tok_reader_chunk(&r, &p, &n)
         if ev == 1:
             rc = tok_counter_buffer(c, p, n, tok_reader_readable(&r, p))
@@ -409,25 +418,14 @@ def scan_file(path, max_vocab_size=None, workers=1, max_sentence_length=10000):
         workers = max(1, min(workers, size // _MIN_BYTES_PER_WORKER))
         ranges = [(size * i // workers, size * (i + 1) // workers) for i in range(workers)]
         counters = [_Counter(max_keys, max_sentence_length) for _ in ranges]
-        if workers == 1:
-            counters[0].count_range(path, 0, size)
-        else:
-            errors = [None] * workers
+        # Threads even for one range, so that the calling thread stays free to take a Ctrl-C: it, or an
+        # error in one thread, stops the others after their current read buffer (1 MB), and raises only
+        # once all have ended.
+        from .threads import run_threads
 
-            def run(i):
-                try:
-                    counters[i].count_range(path, ranges[i][0], ranges[i][1])
-                except BaseException as e:  # re-raised in the calling thread
-                    errors[i] = e
-
-            threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            for e in errors:
-                if e is not None:
-                    raise e
+        stop = StopFlag()
+        run_threads(lambda i: counters[i].count_range(path, ranges[i][0], ranges[i][1], stop), workers,
+                    stop.set, name="w2vfast-scan")
     summaries = [c.lines() for c in counters]
     first = counters[0]
     for other in counters[1:]:
@@ -971,7 +969,8 @@ cdef class SentenceQueue:
         into a free batch and queue it for training. Waits, without the GIL, while every batch is taken.
 
         Returns (raw_words, exhausted): the tokens read, out-of-vocabulary ones included, and whether the
-        iterator ran out. After close() nothing is read and (0, True) comes back.
+        iterator ran out. After close() nothing is read and (0, True) comes back; a batch that close()
+        overtakes while it is being filled (close() from another thread) is dropped, also giving (0, True).
         """
         if batch_words < 1:
             raise ValueError(f"batch_words must be >= 1, got {batch_words}")
@@ -1009,7 +1008,9 @@ cdef class SentenceQueue:
             jq_release(&self.q, slot)
         else:
             job.raw_words = raw
-            jq_submit(&self.q, slot)   # even with no known word: its raw words still advance the schedule
+            # even with no known word: its raw words still advance the schedule
+            if jq_submit(&self.q, slot) != 0:
+                return 0, True         # close() came while the batch was filled: it is dropped
         return raw, exhausted
 
     def close(self):

@@ -99,7 +99,7 @@ cdef void schedule_advance(Schedule *s, int64_t raw_words) noexcept nogil
 cdef class KernelModel:
     cdef Model m
     cdef object _arrays     # keeps every numpy array behind a pointer in m alive
-    cdef object _lock_buf   # the merge locks for private rows, one cache line each (syn0, syn1neg, syn1)
+    cdef object _lock_buf   # the merge lock for private rows, on a cache line of its own
     cdef int64_t *locks
 
 cdef class KernelWorker:

@@ -1,7 +1,8 @@
-"""Word2Vec: configuration, vocabulary building, and the threaded training driver.
+"""Word2Vec: configuration, vocabulary building, and what each training epoch runs in its threads.
 
 The heavy lifting happens in the nogil kernels (_kernels.pyx) and the C corpus readers (_corpus.pyx); this
-module decides what to train on, in which threads, and at which learning rate.
+module decides what to train on and at which learning rate, and threads.run_threads starts and stops the
+threads.
 """
 import logging
 import os
@@ -19,6 +20,7 @@ from .errors import FormatError
 from .keyedvectors import KeyedVectors
 from .progress import Progress
 from .schedule import SCHEDULES, make_schedule
+from .threads import run_threads
 
 logger = logging.getLogger(__name__)
 
@@ -450,38 +452,22 @@ class Word2Vec:
             sources = [iter(file_ranges(path, 1 if n == 1 else RANGES_PER_WORKER * n))] * n
         claim = threading.Lock()
         results = [[0, 0] for _ in workers]
-        errors = []
 
-        def run(i):
-            try:
-                while not stop.is_set:
-                    with claim:
-                        r = next(sources[i], None)
-                    if r is None:
-                        return
-                    raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
-                                                self.max_sentence_length, self.batch_words, stop)
-                    results[i][0] += raw
-                    results[i][1] += eff
-            except BaseException as exc:  # surfaced in the calling thread below
-                errors.append(exc)
-                stop.set()
+        def work(i):
+            while not stop.is_set:
+                with claim:
+                    r = next(sources[i], None)
+                if r is None:
+                    return
+                raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
+                                            self.max_sentence_length, self.batch_words, stop)
+                results[i][0] += raw
+                results[i][1] += eff
 
-        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
-        for t in threads:
-            t.start()
-        try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(timeout=min(report_delay, 0.5))
-                    progress.update(schedule.done, epoch, epochs, schedule.alpha)
-        except BaseException:  # Ctrl-C: stop the C loops after their current batch before handing back control
-            stop.set()
-            for t in threads:
-                t.join()
-            raise
-        if errors:
-            raise errors[0]
+        # run_threads: Ctrl-C or an error anywhere sets `stop` (the C loops end after their current batch)
+        # and returns only once every thread has ended
+        run_threads(work, n, stop.set, report_every=min(report_delay, 0.5),
+                    report=lambda: progress.update(schedule.done, epoch, epochs, schedule.alpha))
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
     def _train_epoch_iterable(self, sentences, workers, rates, schedule, stop, progress, epoch, epochs,
@@ -491,36 +477,25 @@ class Word2Vec:
         jobs = SentenceQueue(max(2, queue_factor * len(workers)) + len(workers), self._token_table_for_training(),
                              self.max_sentence_length)
         effective = [0] * len(workers)
-        errors = []
-
-        def run(i):
-            try:
-                effective[i] = train_queue(workers[i], jobs, rates[i], stop)
-            except BaseException as exc:
-                errors.append(exc)
-                stop.set()
-                jobs.close()
-
-        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
-        for t in threads:
-            t.start()
         raw_words = 0
-        try:
-            sentences = iter(sentences)
+
+        def work(i):
+            effective[i] = train_queue(workers[i], jobs, rates[i], stop)
+
+        def cancel():  # the threads drop what is queued and return; the reader stops waiting for a batch
+            stop.set()
+            jobs.close()
+
+        def feed():
+            nonlocal raw_words
+            it = iter(sentences)
             exhausted = False
             while not exhausted and not stop.is_set:
-                raw, exhausted = jobs.put_from(sentences, self.batch_words)
+                raw, exhausted = jobs.put_from(it, self.batch_words)
                 raw_words += raw
                 progress.update(schedule.done, epoch, epochs, schedule.alpha)
-        except BaseException:  # a bad sentence or Ctrl-C: the threads drop what is queued and return
-            stop.set()
-            raise
-        finally:
-            jobs.close()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
+
+        run_threads(work, len(workers), cancel, feed=feed, close=jobs.close)
         progress.update(schedule.done, epoch, epochs, schedule.alpha)
         return raw_words, sum(effective)
 
