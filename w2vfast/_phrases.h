@@ -70,12 +70,15 @@ static void phr_prune(tok_table *t, int64_t min_reduce)
 }
 
 /* ------------------------------------------------------------------------------------------------------
- * Learning. Lookups run as a short software pipeline (as tok_counter does) so that the cache misses of rare
- * keys overlap: each key is hashed and its slot prefetched PHR_D steps before it is added. Keys are added
- * in input order, and the pipeline is drained at each line end, where pruning may happen.
+ * Learning. Lookups run as a software pipeline (as tok_counter's do) so that the cache misses of rare keys
+ * overlap: a key's slot is prefetched when it is queued, its entry PHR_D1 keys later, and it is added
+ * PHR_D2 keys later, in input order. The queue is drained before pruning and before the text it points
+ * into goes away.
  */
-#define PHR_RING 16
-#define PHR_D 8
+#define PHR_RING 64
+#define PHR_D1 16
+#define PHR_D3 32
+#define PHR_D2 48
 #define PHR_KEY 48        /* bigram keys up to this long are copied into the ring; longer ones go at once */
 
 typedef struct {
@@ -98,7 +101,7 @@ typedef struct {
     int have_start;
     int in_line;                   /* a line has started and not ended */
     phr_pending ring[PHR_RING];
-    uint64_t k, done;              /* keys pushed, keys added */
+    uint64_t k, done;              /* keys queued, keys added */
 } phr_counter;
 
 static void phr_counter_free(phr_counter *c)
@@ -154,13 +157,6 @@ static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, int
         int rc = phr_drain(c);
         return rc ? rc : phr_add(&c->table, p, n, h);
     }
-    if (c->k - c->done == PHR_RING) {
-        phr_pending *o = c->ring + (c->done & (PHR_RING - 1));
-        int rc = phr_add(&c->table, o->p, o->n, o->h);
-        if (rc)
-            return rc;
-        c->done++;
-    }
     q = c->ring + (c->k & (PHR_RING - 1));
     if (copy) {
         memcpy(q->key, p, n);
@@ -172,7 +168,23 @@ static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, int
     q->h = h;
     TOK_PREFETCH(c->table.slots + (h & c->table.mask));
     c->k++;
-    if (c->k - c->done > PHR_D) {
+    if (c->k - c->done > PHR_D1) {
+        /* the slot of the key queued PHR_D1 ago is in cache by now: fetch its entry */
+        uint32_t sl = c->table.slots[c->ring[(c->k - 1 - PHR_D1) & (PHR_RING - 1)].h & c->table.mask];
+        if (sl)
+            TOK_PREFETCH(c->table.entries + (sl - 1));
+    }
+    if (c->k - c->done > PHR_D3) {
+        /* and its entry by now: a key longer than 16 bytes is compared with its copy in the arena */
+        const phr_pending *m = c->ring + ((c->k - 1 - PHR_D3) & (PHR_RING - 1));
+        uint32_t sl = c->table.slots[m->h & c->table.mask];
+        if (sl && m->n > TOK_INLINE) {
+            const tok_entry *e = c->table.entries + (sl - 1);
+            if (e->len == m->n)
+                TOK_PREFETCH(c->table.arena + e->key.off);
+        }
+    }
+    if (c->k - c->done > PHR_D2) {
         phr_pending *o = c->ring + (c->done & (PHR_RING - 1));
         int rc = phr_add(&c->table, o->p, o->n, o->h);
         if (rc)
@@ -220,9 +232,14 @@ static int phr_counter_flush(phr_counter *c)
 /* End of a sentence: the next token starts a new candidate; prune as gensim does after each sentence. */
 static int phr_counter_end_sentence(phr_counter *c, int empty_counts)
 {
-    int rc = phr_drain(c);
-    if (rc)
-        return rc;
+    /* Pruning needs the exact count of keys after this sentence; when even every queued key being new
+     * would not pass max_keys, the queue keeps flowing across the line end (short lines would otherwise
+     * empty it every few tokens and leave the prefetches no time). */
+    if (c->max_keys > 0 && c->table.n + (int64_t)(c->k - c->done) > c->max_keys) {
+        int rc = phr_drain(c);
+        if (rc)
+            return rc;
+    }
     c->have_start = 0;
     c->cand.len = 0;
     /* an empty line of a file is no sentence (LineSentence yields none); an empty sentence of an iterable

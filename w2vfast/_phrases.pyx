@@ -65,6 +65,7 @@ cdef extern from "_phrases.h" nogil:
     int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n)
     int phr_counter_end_sentence(phr_counter *c, int empty_counts)
     int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n)
+    int phr_counter_flush(phr_counter *c)
     void phr_prune(tok_table *t, int64_t min_reduce)
     double phr_export_one(const tok_table *t, int64_t id, const unsigned char *d, size_t dn, int scoring,
                           double threshold, int64_t min_count, int64_t words, int *ok)
@@ -98,6 +99,7 @@ cdef enum:
     ERR_NOMEM = -1
     ERR_TOO_MANY = -2
     ERR_IO = -3
+    KEEP_SENTENCES = 64        # learn_sentences: sentences kept alive for the counter's queue
 
 SCORINGS = {"default": PHR_SCORE_DEFAULT, "npmi": PHR_SCORE_NPMI}
 
@@ -418,8 +420,7 @@ cdef int _sentence_tokens(phr_counter *c, seq, Py_ssize_t s, list keep) except -
         if not PyUnicode_Check(tok):
             raise TypeError(f"token {i} of sentence {s} is a {type(<object>tok).__name__}, not a str")
         if PyUnicode_IS_COMPACT_ASCII(tok):
-            # ASCII strings hold their bytes inline: no conversion; the sentence keeps them alive until the
-            # counter's queue is flushed at the sentence end
+            # ASCII strings hold their bytes inline: no conversion (the sentence keeps them alive)
             p = <const char *>PyUnicode_DATA(tok)
             n = PyUnicode_GET_LENGTH(tok)
         else:
@@ -464,11 +465,20 @@ def learn_sentences(sentences, KeySet connectors not None, str delimiter, int64_
             rc = phr_counter_end_sentence(&c, 1)
             if rc:
                 raise _table_error(rc, "the sentences")
-            if keep:
+            # the counter's queue points into the tokens of recent sentences: keep them alive until it is
+            # flushed (every KEEP_SENTENCES sentences)
+            keep.append(seq)
+            if len(keep) >= KEEP_SENTENCES:
+                rc = phr_counter_flush(&c)
+                if rc:
+                    raise _table_error(rc, "the sentences")
                 keep.clear()
             s += 1
             if progress is not None and s % 10000 == 0:
                 progress(s, c.words, c.table.n)
+        rc = phr_counter_flush(&c)
+        if rc:
+            raise _table_error(rc, "the sentences")
         pc._take(&c)
     finally:
         phr_counter_free(&c)
