@@ -322,51 +322,70 @@ static inline double phr_score(int scoring, int64_t a, int64_t b, int64_t ab, in
     }
 }
 
-/* First and last occurrence of d[0 .. dn) in p[0 .. n) (non-overlapping scan from the left, as str.split
- * cuts). Returns 0 when there is none. *first is where the first piece ends, *last where the last begins. */
-static int phr_split_ends(const unsigned char *p, size_t n, const unsigned char *d, size_t dn, size_t *first,
-                          size_t *last)
+/* Starts of the non-overlapping occurrences of d[0 .. dn) in p[0 .. n), scanning from the left as
+ * str.split cuts; at most max of them. Returns how many. */
+static int phr_split_points(const unsigned char *p, size_t n, const unsigned char *d, size_t dn, size_t *at,
+                            int max)
 {
     size_t i = 0;
-    int found = 0;
-    if (dn == 0 || n < dn)
+    int m = 0;
+    if (dn == 0)
         return 0;
-    while (i + dn <= n) {
+    while (i + dn <= n && m < max) {
         if (p[i] == d[0] && memcmp(p + i, d, dn) == 0) {
-            if (!found)
-                *first = i;
-            found = 1;
-            *last = i + dn;
+            at[m++] = i;
             i += dn;
         } else {
             i++;
         }
     }
-    return found;
+    return m;
 }
 
-/* gensim's score_candidate for the key at id: the phrase's score, or -INFINITY when it is not a candidate
- * (no delimiter, an end word missing) or does not beat the threshold (*ok = 0). */
+static inline int64_t phr_count_of(const tok_table *t, const unsigned char *p, size_t n)
+{
+    int64_t id = tok_table_find(t, p, n, tok_hash(p, n));
+    return id < 0 ? 0 : t->entries[id].val;
+}
+
+#define PHR_MAX_SPLITS 32
+
+/* gensim's score_candidate for the key at id, split as gensim's export_phrases splits it (first word up to
+ * the first delimiter, last word after the last one). Where that first or last word was never counted, the
+ * key cannot be a phrase of those words, and the other splits are tried, longest first word first: a phrase
+ * of phrases ("new_york_city" counted from "new_york" and "city" in a second pass, where "new" alone may
+ * never occur) is found where gensim's export skips it. Returns the score and sets *ok when the key is a
+ * phrase above the threshold. */
 static double phr_export_one(const tok_table *t, int64_t id, const unsigned char *d, size_t dn, int scoring,
                              double threshold, int64_t min_count, int64_t words, int *ok)
 {
     const tok_entry *e = t->entries + id;
     const unsigned char *p = tok_key(t, e);
-    size_t first = 0, last = 0;
-    int64_t ia, ib;
+    size_t at[PHR_MAX_SPLITS];
+    int m, x, y, found = 0;
+    int64_t a = 0, b = 0;
     double s;
     *ok = 0;
-    if (!phr_split_ends(p, e->len, d, dn, &first, &last))
-        return -INFINITY;
-    ia = tok_table_find(t, p, first, tok_hash(p, first));
-    if (ia < 0 || t->entries[ia].val <= 0)
-        return -INFINITY;
-    ib = tok_table_find(t, p + last, e->len - last, tok_hash(p + last, e->len - last));
-    if (ib < 0 || t->entries[ib].val <= 0)
-        return -INFINITY;
     if (e->val <= 0)
         return -INFINITY;
-    s = phr_score(scoring, t->entries[ia].val, t->entries[ib].val, e->val, t->n, min_count, words);
+    m = phr_split_points(p, e->len, d, dn, at, PHR_MAX_SPLITS);
+    if (m == 0)
+        return -INFINITY;
+    a = phr_count_of(t, p, at[0]);
+    b = phr_count_of(t, p + at[m - 1] + dn, e->len - at[m - 1] - dn);
+    found = a > 0 && b > 0;
+    for (x = m - 1; x >= 0 && !found; x--) {
+        a = phr_count_of(t, p, at[x]);
+        if (a <= 0)
+            continue;
+        for (y = x; y < m && !found; y++) {
+            b = phr_count_of(t, p + at[y] + dn, e->len - at[y] - dn);
+            found = b > 0;
+        }
+    }
+    if (!found)
+        return -INFINITY;
+    s = phr_score(scoring, a, b, e->val, t->n, min_count, words);
     if (!(s > threshold))
         return -INFINITY;
     *ok = 1;
