@@ -127,7 +127,7 @@ def main():
     def worst(r):
         return max(x["seconds"] for x in results[r])
 
-    print(f"\n| run | median s | worst s | peak RSS MB | vs gensim (median) |")
+    print("\n| run | median s | worst s | peak RSS MB | vs gensim (median) |")
     print("|---|---|---|---|---|")
     for r in args.runners:
         ratio = f"{med('gensim') / med(r):.1f}x" if "gensim" in results and not r.startswith("train") else ""

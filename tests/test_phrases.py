@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import w2vfast.phrases as phrases_module
-from w2vfast import FormatError, LineSentence, Word2Vec
+from w2vfast import FormatError, Word2Vec
 from w2vfast._corpus import TokenTable, encode_file_range
 from w2vfast.cli import main
 from w2vfast.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases, line_ranges
