@@ -274,3 +274,16 @@ def test_npmi_scores_lie_in_range(corpus):
     scores = model.export_phrases()
     assert set(scores) == {f"{a}_{b}" for a, b in PLANTED}
     assert all(0.5 < s <= 1.0 and math.isfinite(s) for s in scores.values())
+
+
+def test_counts_across_read_buffer_boundaries(tmp_path):
+    # over 1 MB: the C reader hands the counter several pieces, and a start token left at the end of one
+    # piece must still pair with the first token of the next
+    rng = random.Random(5)
+    long_words = [f"{'x' * rng.randrange(1, 14)}{i}" for i in range(300)]
+    sentences = [[rng.choice(long_words) for _ in range(rng.randint(1, 400))] for _ in range(1500)]
+    path = write(tmp_path / "big.txt", sentences)
+    assert (tmp_path / "big.txt").stat().st_size > 2 << 20
+    from_file = Phrases(corpus_file=path, min_count=1, threshold=1.0, workers=1)
+    from_list = Phrases(sentences, min_count=1, threshold=1.0)
+    assert from_file.vocab == from_list.vocab

@@ -71,18 +71,23 @@ static void phr_prune(tok_table *t, int64_t min_reduce)
 
 /* ------------------------------------------------------------------------------------------------------
  * Learning. Lookups run as a software pipeline (as tok_counter's do) so that the cache misses of rare keys
- * overlap: a key's slot is prefetched when it is queued, its entry PHR_D1 keys later, and it is added
- * PHR_D2 keys later, in input order. The queue is drained before pruning and before the text it points
- * into goes away.
+ * overlap: a key's slot is prefetched when it is queued, its entry PHR_D1 keys later, a long key's bytes
+ * PHR_D3 keys later, and it is added PHR_D2 keys later, in input order. The queue is drained before pruning
+ * and before the text it points into goes away.
+ *
+ * A key of up to 16 bytes (most unigrams and bigrams) travels as its two zero-padded words v[0], v[1], the
+ * form the table compares: a bigram "a_b" that short is assembled from a's and b's words by shifts, without
+ * copying bytes. Longer keys travel by pointer (unigrams) or as a copy in the ring (bigrams).
  */
 #define PHR_RING 64
 #define PHR_D1 16
 #define PHR_D3 32
 #define PHR_D2 48
-#define PHR_KEY 48        /* bigram keys up to this long are copied into the ring; longer ones go at once */
+#define PHR_KEY 48        /* long bigram keys up to this long are copied into the ring; longer ones go at once */
 
 typedef struct {
-    const unsigned char *p;
+    uint64_t v[2];                 /* the key when n <= 16 (zero padded) */
+    const unsigned char *p;        /* the key when n > 16 */
     size_t n;
     uint64_t h;
     unsigned char key[PHR_KEY];
@@ -93,12 +98,17 @@ typedef struct {
     const tok_table *connectors;   /* may be NULL */
     const unsigned char *delim;
     size_t delim_len;
+    uint64_t dv[2];                /* the delimiter's words (when it is at most 16 bytes) */
     int64_t max_keys;              /* 0: no pruning */
     int64_t min_reduce;            /* starts at 1, as gensim's */
     int64_t words;                 /* every token, connector words included */
     int64_t sentences;             /* lines (iterables: sentences) seen */
-    phr_buf cand;                  /* start token + delim + in-between connector words */
+    phr_buf cand;                  /* the start token (+ delim + connector words) as bytes */
     int have_start;
+    int cand_owned;                /* cand holds the start token; else it is start_p (still in the input) */
+    const unsigned char *start_p;
+    size_t start_n;
+    uint64_t start_v[2];
     int in_line;                   /* a line has started and not ended */
     phr_pending ring[PHR_RING];
     uint64_t k, done;              /* keys queued, keys added */
@@ -114,9 +124,11 @@ static int phr_counter_init(phr_counter *c, const tok_table *connectors, const u
                             size_t delim_len, int64_t max_keys)
 {
     memset(c, 0, sizeof(*c));
-    c->connectors = connectors;
+    c->connectors = connectors && connectors->n > 0 ? connectors : NULL;
     c->delim = delim;
     c->delim_len = delim_len;
+    if (delim_len <= TOK_INLINE)
+        tok_load_short(delim, delim_len, &c->dv[0], &c->dv[1]);
     c->max_keys = max_keys;
     c->min_reduce = 1;
     if (tok_table_init(&c->table, 1 << 16) < 0)
@@ -124,12 +136,14 @@ static int phr_counter_init(phr_counter *c, const tok_table *connectors, const u
     return phr_buf_reserve(&c->cand, 256);
 }
 
-/* Adds one to key p[0 .. n) with hash h. 0, -1 out of memory, -2 past TOK_MAX_KEYS keys. */
-static inline int phr_add(tok_table *t, const unsigned char *p, size_t n, uint64_t h)
+/* Adds one to the queued key. 0, -1 out of memory, -2 past TOK_MAX_KEYS keys. */
+static inline int phr_add(tok_table *t, const phr_pending *q)
 {
-    int64_t id = tok_table_find(t, p, n, h);
+    const unsigned char *p = q->n <= TOK_INLINE ? (const unsigned char *)q->v : q->p;
+    int64_t id = q->n <= TOK_INLINE ? tok_table_find_short(t, q->v[0], q->v[1], q->n, q->h)
+                                    : tok_table_find_long(t, q->p, q->n, q->h);
     if (id < 0) {
-        id = tok_table_insert(t, p, n, h);
+        id = tok_table_insert(t, p, q->n, q->h);
         if (id < 0)
             return (int)id;
     }
@@ -140,33 +154,23 @@ static inline int phr_add(tok_table *t, const unsigned char *p, size_t n, uint64
 static int phr_drain(phr_counter *c)
 {
     for (; c->done < c->k; c->done++) {
-        phr_pending *q = c->ring + (c->done & (PHR_RING - 1));
-        int rc = phr_add(&c->table, q->p, q->n, q->h);
+        int rc = phr_add(&c->table, c->ring + (c->done & (PHR_RING - 1)));
         if (rc)
             return rc;
     }
     return 0;
 }
 
-/* Queues key p[0 .. n) (copied into the ring when copy is set: a bigram built in cand). */
-static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, int copy)
+/* The next free ring entry. */
+static inline phr_pending *phr_slot(phr_counter *c)
 {
-    phr_pending *q;
-    uint64_t h = tok_hash(p, n);
-    if (copy && n > PHR_KEY) {
-        int rc = phr_drain(c);
-        return rc ? rc : phr_add(&c->table, p, n, h);
-    }
-    q = c->ring + (c->k & (PHR_RING - 1));
-    if (copy) {
-        memcpy(q->key, p, n);
-        q->p = q->key;
-    } else {
-        q->p = p;
-    }
-    q->n = n;
-    q->h = h;
-    TOK_PREFETCH(c->table.slots + (h & c->table.mask));
+    return c->ring + (c->k & (PHR_RING - 1));
+}
+
+/* Queues the key just written into phr_slot(c) (v or p, n and h set). */
+static inline int phr_commit(phr_counter *c)
+{
+    TOK_PREFETCH(c->table.slots + (phr_slot(c)->h & c->table.mask));
     c->k++;
     if (c->k - c->done > PHR_D1) {
         /* the slot of the key queued PHR_D1 ago is in cache by now: fetch its entry */
@@ -177,16 +181,17 @@ static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, int
     if (c->k - c->done > PHR_D3) {
         /* and its entry by now: a key longer than 16 bytes is compared with its copy in the arena */
         const phr_pending *m = c->ring + ((c->k - 1 - PHR_D3) & (PHR_RING - 1));
-        uint32_t sl = c->table.slots[m->h & c->table.mask];
-        if (sl && m->n > TOK_INLINE) {
-            const tok_entry *e = c->table.entries + (sl - 1);
-            if (e->len == m->n)
-                TOK_PREFETCH(c->table.arena + e->key.off);
+        if (m->n > TOK_INLINE) {
+            uint32_t sl = c->table.slots[m->h & c->table.mask];
+            if (sl) {
+                const tok_entry *e = c->table.entries + (sl - 1);
+                if (e->len == m->n)
+                    TOK_PREFETCH(c->table.arena + e->key.off);
+            }
         }
     }
     if (c->k - c->done > PHR_D2) {
-        phr_pending *o = c->ring + (c->done & (PHR_RING - 1));
-        int rc = phr_add(&c->table, o->p, o->n, o->h);
+        int rc = phr_add(&c->table, c->ring + (c->done & (PHR_RING - 1)));
         if (rc)
             return rc;
         c->done++;
@@ -194,39 +199,152 @@ static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, int
     return 0;
 }
 
-/* One token of the current line. The token's bytes must stay valid until phr_counter_flush (unigrams are
- * queued by pointer). 0, -1 out of memory, -2 too many keys. */
-static inline int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n)
+/* Queues key p[0 .. n); p[0 .. readable) may be read. A long key is copied into the ring when copy is set
+ * (its bytes are about to change), else queued by pointer. */
+static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, size_t readable, int copy)
+{
+    phr_pending *q = phr_slot(c);
+    q->n = n;
+    if (n <= TOK_INLINE) {
+#ifdef TOK_BLOCKS
+        if (readable >= 16) {
+            memcpy(&q->v[0], p, 8);
+            memcpy(&q->v[1], p + 8, 8);
+            q->v[0] &= tok_lo_mask[n];
+            q->v[1] &= tok_hi_mask[n];
+        } else
+#endif
+            tok_load_short(p, n, &q->v[0], &q->v[1]);
+        q->h = tok_hash_words(q->v[0], q->v[1], n);
+    } else {
+        q->h = tok_hash_long(p, n);
+        if (copy) {
+            if (n > PHR_KEY) {
+                int rc = phr_drain(c);
+                if (rc)
+                    return rc;
+                q->p = p;
+                rc = phr_add(&c->table, q);
+                return rc;
+            }
+            memcpy(q->key, p, n);
+            p = q->key;
+        }
+        q->p = p;
+    }
+    (void)readable;
+    return phr_commit(c);
+}
+
+/* (a, b) <<= 8 * k bytes as one little-endian 128-bit value, for k < 16 */
+static inline void phr_shift(uint64_t *lo, uint64_t *hi, unsigned k)
+{
+    unsigned bits = 8 * k;
+    if (bits == 0)
+        return;
+    if (bits >= 64) {
+        *hi = *lo << (bits - 64);
+        *lo = 0;
+    } else {
+        *hi = (*hi << bits) | (*lo >> (64 - bits));
+        *lo <<= bits;
+    }
+}
+
+/* Puts the start token's bytes at the front of cand (they may already be there, copied by a flush). */
+static inline int phr_start_to_cand(phr_counter *c)
+{
+    if (c->start_p == c->cand.p) {
+        c->cand.len = c->start_n;
+        return 0;
+    }
+    c->cand.len = 0;
+    return phr_buf_add(&c->cand, c->start_p, c->start_n);
+}
+
+/* Queues the bigram start + delim + w (w = p[0 .. n), its words in wv when n <= 16), the start being the
+ * counter's start token with no connector words after it. */
+static inline int phr_push_pair(phr_counter *c, const unsigned char *p, size_t n, const uint64_t *wv)
+{
+    size_t total = c->start_n + c->delim_len + n;
+    if (total <= TOK_INLINE && !c->cand_owned) {
+        /* key words = start | delim << 8 * len(start) | w << 8 * (len(start) + len(delim)) */
+        phr_pending *q = phr_slot(c);
+        uint64_t dlo = c->dv[0], dhi = c->dv[1], wlo = wv[0], whi = wv[1];
+        phr_shift(&dlo, &dhi, (unsigned)c->start_n);
+        phr_shift(&wlo, &whi, (unsigned)(c->start_n + c->delim_len));
+        q->v[0] = c->start_v[0] | dlo | wlo;
+        q->v[1] = c->start_v[1] | dhi | whi;
+        q->n = total;
+        q->h = tok_hash_words(q->v[0], q->v[1], total);
+        return phr_commit(c);
+    }
+    /* the bytes, in cand (start, delim, w) */
+    if (!c->cand_owned && phr_start_to_cand(c) < 0)
+        return -1;
+    {
+        size_t keep = c->cand.len;
+        int rc;
+        if (phr_buf_add(&c->cand, c->delim, c->delim_len) < 0 || phr_buf_add(&c->cand, p, n) < 0)
+            return -1;
+        rc = phr_push(c, c->cand.p, c->cand.len, c->cand.cap, 1);
+        c->cand.len = keep;
+        return rc;
+    }
+}
+
+/* One token p[0 .. n) of the current line; p[0 .. readable) may be read. The token's bytes must stay valid
+ * until phr_counter_flush (keys are queued by pointer). 0, -1 out of memory, -2 too many keys. */
+static inline int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n, size_t readable)
 {
     int rc;
     c->words++;
     c->in_line = 1;
-    if (phr_is_connector(c->connectors, p, n)) {
+    if (c->connectors && phr_is_connector(c->connectors, p, n)) {
         if (c->have_start) {
+            /* the candidate grows: from now on it lives in cand as bytes */
+            if (!c->cand_owned) {
+                if (phr_start_to_cand(c) < 0)
+                    return -1;
+                c->cand_owned = 1;
+            }
             if (phr_buf_add(&c->cand, c->delim, c->delim_len) < 0 || phr_buf_add(&c->cand, p, n) < 0)
                 return -1;
         }
         return 0;
     }
-    rc = phr_push(c, p, n, 0);
+    rc = phr_push(c, p, n, readable, 0);
     if (rc)
         return rc;
-    if (c->have_start) {
-        if (phr_buf_add(&c->cand, c->delim, c->delim_len) < 0 || phr_buf_add(&c->cand, p, n) < 0)
-            return -1;
-        rc = phr_push(c, c->cand.p, c->cand.len, 1);
-        if (rc)
-            return rc;
+    {
+        const phr_pending *u = c->ring + ((c->k - 1) & (PHR_RING - 1));   /* w's own words */
+        if (c->have_start) {
+            rc = phr_push_pair(c, p, n, u->v);
+            if (rc)
+                return rc;
+        }
+        c->have_start = 1;
+        c->cand_owned = 0;
+        c->start_p = p;
+        c->start_n = n;
+        c->start_v[0] = u->v[0];
+        c->start_v[1] = u->v[1];
     }
-    c->cand.len = 0;
-    c->have_start = 1;
-    return phr_buf_add(&c->cand, p, n);
+    return 0;
 }
 
-/* Adds every queued key (before the token bytes they point to go away). */
+/* Adds every queued key, and copies a start token still pointing into the input (its bytes go away). */
 static int phr_counter_flush(phr_counter *c)
 {
-    return phr_drain(c);
+    int rc = phr_drain(c);
+    if (rc)
+        return rc;
+    if (c->have_start && !c->cand_owned) {
+        if (phr_start_to_cand(c) < 0)
+            return -1;
+        c->start_p = c->cand.p;
+    }
+    return 0;
 }
 
 /* End of a sentence: the next token starts a new candidate; prune as gensim does after each sentence. */
@@ -241,6 +359,7 @@ static int phr_counter_end_sentence(phr_counter *c, int empty_counts)
             return rc;
     }
     c->have_start = 0;
+    c->cand_owned = 0;
     c->cand.len = 0;
     /* an empty line of a file is no sentence (LineSentence yields none); an empty sentence of an iterable
      * is one, and gensim checks for pruning after it */
@@ -255,8 +374,9 @@ static int phr_counter_end_sentence(phr_counter *c, int empty_counts)
     return 0;
 }
 
-/* Counts buf[0 .. n): whole tokens and newlines (a piece from tok_reader_chunk or a phr_joiner). */
-static int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n)
+/* Counts buf[0 .. n): whole tokens and newlines (a piece from tok_reader_chunk or a phr_joiner);
+ * buf[0 .. readable) may be read. */
+static int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n, size_t readable)
 {
     size_t i = 0;
     int rc;
@@ -274,7 +394,7 @@ static int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n
         {
             size_t s = i;
             i = tok_token_end(buf, i + 1, n);
-            rc = phr_counter_token(c, buf + s, i - s);
+            rc = phr_counter_token(c, buf + s, i - s, readable - s);
             if (rc)
                 return rc;
         }

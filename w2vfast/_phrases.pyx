@@ -62,9 +62,9 @@ cdef extern from "_phrases.h" nogil:
     int phr_counter_init(phr_counter *c, const tok_table *connectors, const unsigned char *delim,
                          size_t delim_len, int64_t max_keys)
     void phr_counter_free(phr_counter *c)
-    int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n)
+    int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n, size_t readable)
     int phr_counter_end_sentence(phr_counter *c, int empty_counts)
-    int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n)
+    int phr_counter_buffer(phr_counter *c, const unsigned char *buf, size_t n, size_t readable)
     int phr_counter_flush(phr_counter *c)
     void phr_prune(tok_table *t, int64_t min_reduce)
     double phr_export_one(const tok_table *t, int64_t id, const unsigned char *d, size_t dn, int scoring,
@@ -308,7 +308,7 @@ cdef int _learn_range(phr_counter *c, phr_joiner *j, const char *path, int64_t s
     while True:
         ev = phr_reader_chunk(&r, j, &p, &n)
         if ev == 1:
-            rc = phr_counter_buffer(c, p, n)
+            rc = phr_counter_buffer(c, p, n, phr_joiner_readable(j) if j != NULL else tok_reader_readable(&r, p))
             if rc:
                 break
         elif ev == 0:
@@ -431,7 +431,7 @@ cdef int _sentence_tokens(phr_counter *c, seq, Py_ssize_t s, list keep) except -
                 keep.append(b)
                 p = PyBytes_AS_STRING(b)
                 n = PyBytes_GET_SIZE(b)
-        rc = phr_counter_token(c, <const unsigned char *>p, n)
+        rc = phr_counter_token(c, <const unsigned char *>p, n, 0)
         if rc:
             raise _table_error(rc, "the sentences")
     return 0
