@@ -199,6 +199,40 @@ static inline int phr_commit(phr_counter *c)
     return 0;
 }
 
+static inline uint64_t phr_load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t phr_load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* tok_load_short without reading past p[n - 1] and without a variable-length copy: overlapping fixed-size
+ * loads (little-endian). For tokens at the very end of a buffer and for str data from Python. */
+static inline void phr_load_exact(const unsigned char *p, size_t n, uint64_t *v0, uint64_t *v1)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 8) {
+        *v0 = phr_load64(p);
+        *v1 = n > 8 ? phr_load64(p + n - 8) >> (8 * (16 - n)) : 0;
+    } else if (n >= 4) {
+        *v0 = phr_load32(p) | (phr_load32(p + n - 4) << (8 * (n - 4)));
+        *v1 = 0;
+    } else {
+        *v0 = n ? (uint64_t)p[0] | ((uint64_t)p[n / 2] << (8 * (n / 2))) | ((uint64_t)p[n - 1] << (8 * (n - 1))) : 0;
+        *v1 = 0;
+    }
+#else
+    tok_load_short(p, n, v0, v1);
+#endif
+}
+
 /* Queues key p[0 .. n); p[0 .. readable) may be read. A long key is copied into the ring when copy is set
  * (its bytes are about to change), else queued by pointer. */
 static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, size_t readable, int copy)
@@ -214,7 +248,7 @@ static inline int phr_push(phr_counter *c, const unsigned char *p, size_t n, siz
             q->v[1] &= tok_hi_mask[n];
         } else
 #endif
-            tok_load_short(p, n, &q->v[0], &q->v[1]);
+            phr_load_exact(p, n, &q->v[0], &q->v[1]);
         q->h = tok_hash_words(q->v[0], q->v[1], n);
     } else {
         q->h = tok_hash_long(p, n);
