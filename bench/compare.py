@@ -29,9 +29,12 @@ MODES = {
 }
 COMMON = dict(vector_size=100, window=5, min_count=5, sample=1e-3)
 RUNNERS = ["gensim-file", "w2vfast-file", "gensim-iter", "w2vfast-iter"]
-# also available: w2vfast-gen, a plain Python generator (open + line.split()) instead of LineSentence, and
-# w2vfast-file-pw, corpus_file with alpha_schedule="per-worker" (gensim's corpus_file learning-rate schedule)
-EXTRA_RUNNERS = ["w2vfast-gen", "w2vfast-file-pw"]
+# also available: w2vfast-gen, a plain Python generator (open + line.split()) instead of LineSentence;
+# w2vfast-file-pw, corpus_file with alpha_schedule="per-worker" (gensim's corpus_file learning-rate schedule);
+# w2vfast-file-np, corpus_file with private_rows=0 (every thread writes the shared rows, as before private rows),
+# and w2vfast-file-pN with private_rows=N;
+# gensim-file-1w, gensim corpus_file with one worker whatever --threads says (its schedule is then the global one)
+EXTRA_RUNNERS = ["w2vfast-gen", "w2vfast-file-pw", "w2vfast-file-np", "gensim-file-1w"]
 
 
 def generate_zipf_corpus(path, n_tokens=2_000_000, vocab=50_000, seed=0):
@@ -77,7 +80,8 @@ class _SplitLines:
 def child(spec):
     """One training run; prints a JSON line with its measurements."""
     impl, source, *variant = spec["runner"].split("-")
-    params = dict(COMMON, **MODES[spec["mode"]], workers=spec["threads"], seed=spec["seed"])
+    params = dict(COMMON, **MODES[spec["mode"]], workers=1 if variant == ["1w"] else spec["threads"],
+                  seed=spec["seed"])
     epochs = spec["epochs"]
     path = spec["corpus"]
     if impl == "gensim":
@@ -87,7 +91,9 @@ def child(spec):
     else:
         from w2vfast import LineSentence, Word2Vec
         model = Word2Vec(**params, shared_negatives=spec.get("shared_negatives", False), progress=False,
-                         alpha_schedule="per-worker" if variant == ["pw"] else "global")
+                         alpha_schedule="per-worker" if variant == ["pw"] else "global",
+                         private_rows=0 if variant == ["np"] else
+                         int(variant[0][1:]) if variant and variant[0][:1] == "p" and variant[0][1:].isdigit() else None)
     t0 = time.perf_counter()
     if source == "file":
         model.build_vocab(corpus_file=path)
@@ -268,7 +274,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     corpus = args.corpus or generate_zipf_corpus(os.path.join(args.out, "zipf_corpus.txt"))
     runners = [r for r in args.runners.split(",") if r]
-    unknown = sorted(set(runners) - set(RUNNERS + EXTRA_RUNNERS))
+    unknown = sorted(r for r in set(runners) - set(RUNNERS + EXTRA_RUNNERS)
+                     if not (r.startswith("w2vfast-file-p") and r[len("w2vfast-file-p"):].isdigit()))
     if unknown:
         p.error(f"unknown runner(s): {', '.join(unknown)}")
     results = []

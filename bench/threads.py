@@ -25,13 +25,8 @@ import subprocess
 import sys
 import time
 
-MODES = {
-    "sg-ns": dict(sg=1, hs=0, negative=5),
-    "cbow-ns": dict(sg=0, hs=0, negative=5),
-    "sg-hs": dict(sg=1, hs=1, negative=0),
-    "cbow-hs": dict(sg=0, hs=1, negative=0),
-}
-COMMON = dict(vector_size=100, window=5, min_count=5, sample=1e-3)
+from compare import COMMON, MODES  # noqa: E402  (same settings as the side-by-side benchmark)
+
 CONFIGS = ["1T", "2T", "2M", "2T-iter"]
 BAR_MEDIAN, BAR_WORST = 1.8, 1.6
 
@@ -81,6 +76,34 @@ def child(spec):
     print(json.dumps({"words": total, "seconds": seconds}))
 
 
+def private_share(corpus, mode, extra):
+    """Expected share of row writes that land in a worker's private rows, from a two-worker model's own
+    tables: syn0 writes go to the context words (kept words, after subsampling), syn1neg writes to the centre
+    word and `negative` draws from the noise distribution, syn1 writes to the nodes on the centre's path."""
+    import numpy as np
+
+    from w2vfast import Word2Vec
+
+    model = Word2Vec(workers=2, **COMMON, **MODES[mode], **extra)
+    model.build_vocab(corpus_file=corpus)
+    rows, hs_rows = model._private_rows()
+    counts = np.asarray(model.vocabulary.counts, dtype=np.float64)
+    kept = counts * np.minimum(1.0, model._keep_threshold.astype(np.float64) / 2**32)
+    kept /= kept.sum()
+    share = {"private_rows": rows, "syn0": float(kept[:rows].sum())}
+    if model.negative:
+        noise = counts ** model.ns_exponent
+        noise /= noise.sum()
+        share["syn1neg"] = float((kept[:rows].sum() + model.negative * noise[:rows].sum()) / (1 + model.negative))
+    if model.hs:
+        v = model.vocabulary
+        first = len(counts) - 1 - hs_rows
+        per_word = np.add.reduceat((v.points >= first).astype(np.float64), v.code_offsets[:-1])
+        lengths = np.diff(v.code_offsets).astype(np.float64)
+        share["syn1"] = float((kept * per_word).sum() / (kept * lengths).sum())
+    return share
+
+
 def run_child(spec):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env, capture_output=True,
@@ -122,7 +145,7 @@ def summarise(rounds, modes):
     return summary
 
 
-def markdown(rounds, summary, args):
+def markdown(rounds, summary, args, shares):
     lines = [f"# Thread scaling ({time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs)", "",
              "Command: `python bench/threads.py " + " ".join(args) + "`", "",
@@ -134,6 +157,9 @@ def markdown(rounds, summary, args):
         lines.append(f"| {mode} | {s['2T/1T median']:.2f}x | {s['2T/1T worst']:.2f}x | {s['2M/1T median']:.2f}x "
                      f"| {s['2M/1T worst']:.2f}x | {s['2T/2M median']:.0%} | {it} | {s['1T M words/s median']:.2f} "
                      f"| {s['2T M words/s median']:.2f} | {'yes' if s['meets bar'] else 'NO'} |")
+    lines += ["", "Expected share of row writes that land in a thread's private rows (from the model's tables):", ""]
+    lines += [f"- {mode}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items() if k != "private_rows")
+              + f" ({sh['private_rows']} word rows)" for mode, sh in shares.items()]
     lines += ["", "Rounds (M words/s; ping-pong = cache-line round trip between two threads before the round):", "",
               "| round | mode | ping-pong ns | 1T | 2T | 2M | 2T-iter | 2T/1T | 2M/1T |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rounds:
@@ -192,6 +218,10 @@ def main(argv=None):
     modes = args.modes.split(",")
     configs = [c for c in CONFIGS if not (args.no_iter and c == "2T-iter")]
     os.makedirs(args.out, exist_ok=True)
+    shares = {mode: private_share(args.corpus, mode, json.loads(args.extra)) for mode in modes}
+    for mode, sh in shares.items():
+        print(f"{mode}: {sh['private_rows']} private word rows per thread; expected share of row writes in "
+              "private rows: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items() if k != "private_rows"))
     rounds = []
     for rnd in range(1, args.rounds + 1):
         for k, mode in enumerate(modes):
@@ -207,12 +237,12 @@ def main(argv=None):
                   "  ".join(f"{c} {row[c] / 1e6:.2f}" for c in configs) +
                   f"  2T/1T {row['2T'] / row['1T']:.2f}  2M/1T {row['2M'] / row['1T']:.2f}", flush=True)
     summary = summarise(rounds, modes)
-    text = markdown(rounds, summary, argv if argv is not None else sys.argv[1:])
+    text = markdown(rounds, summary, argv if argv is not None else sys.argv[1:], shares)
     print("\n" + text)
     with open(os.path.join(args.out, "threads.md"), "w") as fh:
         fh.write(text)
     with open(os.path.join(args.out, "threads.json"), "w") as fh:
-        json.dump({"rounds": rounds, "summary": summary}, fh, indent=1)
+        json.dump({"rounds": rounds, "summary": summary, "private_share": shares}, fh, indent=1)
     chart(rounds, modes, os.path.join(args.out, "threads.png"))
 
 

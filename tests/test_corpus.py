@@ -9,6 +9,7 @@ import itertools
 import lzma
 import os
 import random
+import time
 
 import numpy as np
 import pytest
@@ -183,6 +184,41 @@ def test_scan_workers_equal_one_worker(tmp_path, monkeypatch, workers):
         # lines cut by range boundaries are still counted once, also with short sentences
         short = C.scan_file(path, workers=workers, max_sentence_length=3)
         assert short.total_sentences == C.scan_file(path, max_sentence_length=3).total_sentences
+
+
+def test_a_stopped_counter_returns_after_its_current_buffer(tmp_path):
+    path = write(tmp_path, "z.txt", zipf_text(20000, 50, 500))
+    counter = C._Counter(0, 10000)
+    stop = C.StopFlag()
+    stop.set()
+    assert counter.count_range(path, 0, os.path.getsize(path), stop) is True
+    assert counter.lines()[0] == 0                              # stopped before the first buffer
+    stop.clear()
+    assert counter.count_range(path, 0, os.path.getsize(path), stop) is False
+    assert counter.lines()[0] == 20000
+
+
+def test_ctrl_c_during_a_threaded_scan_stops_every_counting_thread(tmp_path, monkeypatch):
+    import signal
+    import threading
+
+    monkeypatch.setattr(C, "_MIN_BYTES_PER_WORKER", 1)
+    path = write(tmp_path, "z.txt", zipf_text(20000, 50, 500))
+    original_start = threading.Thread.start
+
+    def start_then_ctrl_c(self):
+        original_start(self)
+        signal.raise_signal(signal.SIGINT)
+
+    before = set(threading.enumerate())
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            C.scan_file(path, workers=3)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert set(threading.enumerate()) == before                 # every counting thread has ended
 
 
 @pytest.mark.parametrize("max_vocab_size", [1, 3, 30, 150, 220])
@@ -715,6 +751,47 @@ def test_a_bad_sentence_gives_its_batch_back():
     lr = K.LearningRate(0.025, 0.0001, 2)
     assert C.train_queue(K.KernelWorker(model, seed=1, stream=0), q, lr) == 2
     assert lr.done == 2
+
+
+def test_close_wakes_every_waiting_trainer():
+    import threading
+
+    _, keys, counts = _queue_corpus()
+    K, model, _, _ = _kernel_setup(keys, counts)
+    q = C.SentenceQueue(4, C.TokenTable(keys), 10000)
+    lr = K.LearningRate(0.025, 0.0001, 100)
+    got = []
+    threads = [threading.Thread(target=lambda i=i: got.append(C.train_queue(K.KernelWorker(model, seed=1, stream=i),
+                                                                              q, lr)))
+               for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    assert all(t.is_alive() for t in threads)                    # all four wait on the empty queue
+    q.close()
+    for t in threads:
+        _join(t)
+    assert got == [0, 0, 0, 0]
+
+
+def test_a_batch_that_close_overtakes_is_dropped_not_stranded():
+    # close() from another thread while put_from fills a batch: queuing it anyway would leave it for trainers
+    # that may already have returned, and break close()'s "nothing more is queued"
+    sentences, keys, counts = _queue_corpus()
+    K, model, syn0, _ = _kernel_setup(keys, counts)
+    before = syn0.copy()
+    q = C.SentenceQueue(2, C.TokenTable(keys), 10000)
+
+    def closing_midway():
+        yield sentences[0]
+        q.close()
+        yield sentences[1]
+
+    assert q.put_from(closing_midway(), 10 ** 6) == (0, True)
+    lr = K.LearningRate(0.025, 0.0001, 100)
+    assert C.train_queue(K.KernelWorker(model, seed=1, stream=0), q, lr) == 0   # returns: nothing queued
+    assert lr.done == 0
+    np.testing.assert_array_equal(syn0, before)
 
 
 def test_queue_arguments_are_checked():

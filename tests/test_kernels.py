@@ -506,31 +506,91 @@ def test_train_validation():
     assert worker.train_alpha(np.zeros(0, np.int32), np.zeros(0, np.int32), 0.1) == 0
 
 
-@pytest.mark.parametrize("sg", [1, 0])
-def test_private_hs_rows_train_like_shared_rows_and_merge_back(sg):
-    # One worker with every inner node private must compute what a worker on the shared rows computes:
-    # identical input vectors, and output rows equal once its changes are merged back after the batch.
-    from w2vfast.vocab import huffman_codes
+PRIVATE_MODES = [(1, 0, 5, False), (0, 0, 5, False), (1, 1, 0, False), (0, 1, 0, False), (1, 1, 3, True),
+                 (0, 1, 3, False)]
 
-    rng = np.random.default_rng(5)
-    V, d = 40, 16
-    counts = np.sort(rng.integers(1, 100, V))[::-1]
-    codes, points, offsets = huffman_codes(counts)
-    ids = rng.integers(0, V, 600).astype(np.int32)
-    ends = np.arange(60, 601, 60, dtype=np.int32)
-    results = []
-    for private in (0, V - 1, 7):
-        syn0 = rng.random((V, d), dtype=np.float32) if not results else results[0][2].copy()
-        syn1 = np.zeros((V, d), np.float32) + 0.01
-        start0 = syn0.copy()
-        km = K.KernelModel(syn0, None, syn1, None, None, None, codes, points, offsets, sg=sg, hs=1, negative=0,
-                         cbow_mean=1, window=3)
-        worker = K.KernelWorker(km, 11, 0, private_hs_rows=private)
-        worker.train_alpha(ids, ends, 0.05)
-        results.append((syn0, syn1, start0))
-    (a0, a1, _), (b0, b1, _), (c0, c1, _) = results
-    np.testing.assert_array_equal(a0, b0)
-    np.testing.assert_allclose(a1, b1, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(a0, c0)
-    np.testing.assert_allclose(a1, c1, rtol=1e-5, atol=1e-6)
-    assert not np.allclose(a1, 0.01)  # the output rows did train
+
+def _train_with_private_rows(mode, private_rows, private_hs_rows, sync_words, n_workers=1):
+    """Train a fresh copy of one small model (Zipf-like ids, so that low ids are the frequent ones) with
+    n_workers workers used in turn, batch by batch, from one thread; returns the matrices."""
+    sg, hs, negative, shared = mode
+    _, a = make_vocab(21, V=60, D=19)
+    a["keep_threshold"][:4] = 2**31
+    model = kernel_model(a, sg=sg, hs=hs, negative=negative, window=4, shared_negatives=shared)
+    workers = [K.KernelWorker(model, seed=3, stream=i, private_rows=private_rows, private_hs_rows=private_hs_rows,
+                              sync_words=sync_words) for i in range(n_workers)]
+    rng = np.random.default_rng(4)
+    for batch in range(6):
+        ids = np.minimum(rng.zipf(1.3, size=900) - 1, 59).astype(np.int32)
+        ends = np.arange(30, 901, 30, dtype=np.int32)
+        workers[batch % n_workers].train_alpha(ids, ends, 0.05)
+    return {k: a[k] for k in ("syn0", "syn1neg", "syn1")}
+
+
+@pytest.mark.parametrize("mode", PRIVATE_MODES)
+@pytest.mark.parametrize("private,private_hs,sync", [(8, 0, 0), (60, 59, 0), (8, 5, 50), (3, 7, 1)])
+def test_private_rows_do_not_change_a_lone_workers_result(mode, private, private_hs, sync):
+    # Private copies are a matter of where rows live, not of the maths: one worker (or several used one after
+    # the other) must give bit-identical matrices with and without them, however often they are merged.
+    for n_workers in (1, 2):
+        plain = _train_with_private_rows(mode, 0, 0, 0, n_workers)
+        private_run = _train_with_private_rows(mode, private, private_hs, sync, n_workers)
+        for key in ("syn0", "syn1neg", "syn1"):
+            np.testing.assert_array_equal(private_run[key], plain[key], err_msg=f"{key}, {n_workers} workers")
+    assert not np.array_equal(plain["syn0"], make_vocab(21, V=60, D=19)[1]["syn0"])   # it did train
+
+
+def test_private_rows_are_merged_not_overwritten():
+    # A worker's merge adds its change (rows - base) to the shared rows, so a change another worker merged
+    # meanwhile stays; where nobody else changed an element it takes the worker's value exactly.
+    rng = np.random.default_rng(6)
+    base = rng.normal(size=37).astype(np.float32)
+    mine = base + rng.normal(scale=0.1, size=37).astype(np.float32)
+    theirs = base + rng.normal(scale=0.1, size=37).astype(np.float32)
+    theirs[::3] = base[::3]            # elements the other worker left alone
+    shared = theirs.copy()
+    K.merge_private_rows(shared, mine, base)
+    expect = theirs + (mine - base)
+    expect[::3] = mine[::3]
+    np.testing.assert_array_equal(shared, expect)
+    untouched = base.copy()
+    K.merge_private_rows(untouched, mine, base)
+    np.testing.assert_array_equal(untouched, mine)
+
+
+def test_threads_with_private_rows_train_together():
+    _, a = make_vocab(16, V=200, D=32)
+    start = a["syn0"].copy()
+    model = kernel_model(a, sg=1, hs=1, negative=5, window=5)
+    rng = np.random.default_rng(0)
+    jobs = [np.minimum(rng.zipf(1.2, size=5000) - 1, 199).astype(np.int32) for _ in range(20)]
+    ends = np.arange(500, 5001, 500, dtype=np.int32)
+    workers = [K.KernelWorker(model, seed=0, stream=t, private_rows=50, private_hs_rows=20, sync_words=700)
+               for t in range(2)]
+
+    def run(t):
+        for ids in jobs[t::2]:
+            workers[t].train_alpha(ids, ends, 0.02)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.all(np.isfinite(a["syn0"])) and np.all(np.isfinite(a["syn1neg"])) and np.all(np.isfinite(a["syn1"]))
+    assert not np.array_equal(a["syn0"][:50], start[:50])     # the private rows' changes reached the model
+    assert not np.array_equal(a["syn0"][50:], start[50:])
+
+
+def test_private_row_counts_are_clipped_and_checked():
+    _, a = make_vocab(23, V=30, D=8)
+    ns = kernel_model(a, sg=1, hs=0, negative=5)
+    assert K.KernelWorker(ns, 0, 0, private_rows=1000).private_rows == (30, 30, 0)
+    both = kernel_model(a, sg=0, hs=1, negative=2)
+    assert K.KernelWorker(both, 0, 0, private_rows=4, private_hs_rows=1000).private_rows == (4, 4, 29)
+    hs_only = kernel_model(a, sg=0, hs=1, negative=0)
+    assert K.KernelWorker(hs_only, 0, 0, private_rows=4).private_rows == (4, 0, 0)
+    with pytest.raises(ValueError, match="private_rows"):
+        K.KernelWorker(ns, 0, 0, private_rows=-1)
+    with pytest.raises(ValueError, match="sync_words"):
+        K.KernelWorker(ns, 0, 0, sync_words=-1)

@@ -82,3 +82,33 @@ def test_damaged_and_foreign_files_raise(tmp_path, trained):
         Word2Vec.load(tmp_path / "other.zip")
     with pytest.raises(FileNotFoundError):
         Word2Vec.load(tmp_path / "nope.model")
+
+
+KINDS = {"sg-ns": dict(sg=1, hs=0, negative=3), "sg-hs": dict(sg=1, hs=1, negative=0),
+         "cbow-ns": dict(sg=0, hs=0, negative=3), "cbow-hs-ns-null": dict(sg=0, hs=1, negative=2, null_word=1),
+         "sg-both-shared": dict(sg=1, hs=1, negative=4, shared_negatives=True, comment="x", max_final_vocab=50)}
+
+
+@pytest.mark.parametrize("mmap", [None, "r", "c"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_model_kind_round_trips(tmp_path, planted, kind, mmap):
+    sentences, _ = planted
+    model = Word2Vec(sentences[:300], vector_size=8, min_count=1, epochs=1, workers=1, seed=7, **KINDS[kind])
+    model.save(tmp_path / "m.model")
+    loaded = Word2Vec.load(tmp_path / "m.model", mmap=mmap)
+    assert_same_model(model, loaded)
+    assert (loaded.syn1neg is None) == (model.negative == 0) and (loaded.syn1 is None) == (model.hs == 0)
+    if mmap != "r":  # the loaded model trains on exactly as the original does
+        for m in (model, loaded):
+            m.train(sentences[:100], total_examples=100, epochs=1)
+        np.testing.assert_array_equal(model.wv.vectors, loaded.wv.vectors)
+
+
+def test_float_vocabulary_limits_are_stored_as_integers(tmp_path, planted):
+    # gensim users pass max_vocab_size=1e6; the file must hold an integer, which is all load() accepts
+    sentences, _ = planted
+    model = Word2Vec(sentences[:50], vector_size=4, min_count=1, epochs=1, max_vocab_size=1e6, max_final_vocab=1e3)
+    model.save(tmp_path / "m.model")
+    loaded = Word2Vec.load(tmp_path / "m.model")
+    assert (loaded.max_vocab_size, loaded.max_final_vocab) == (1_000_000, 1000)
+    assert type(loaded.max_vocab_size) is int

@@ -11,7 +11,6 @@ import errno
 import gzip
 import lzma
 import os
-import threading
 from collections import namedtuple
 
 import numpy as np
@@ -23,7 +22,7 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 
 from w2vfast._kernels cimport (KernelWorker, LearningRate, Model, Schedule, Worker, real, schedule_advance,
-                               schedule_alpha, train_batch)
+                               schedule_alpha, train_batch, train_batch_held, release_private)
 from w2vfast._phrases cimport PhraseTable
 
 
@@ -88,7 +87,7 @@ cdef extern from "_jobqueue.h" nogil:
     int jq_job_reserve(jq_job *job, int64_t n_ids, int64_t n_ends)
     int jq_acquire(jq_queue *q)
     void jq_release(jq_queue *q, int slot)
-    void jq_submit(jq_queue *q, int slot)
+    int jq_submit(jq_queue *q, int slot)
     int jq_take(jq_queue *q)
     void jq_close(jq_queue *q)
 
@@ -273,16 +272,22 @@ cdef class _Counter:
     def __dealloc__(self):
         tok_table_free(&self.c.table)
 
-    def count_range(self, path, int64_t start, int64_t end):
+    def count_range(self, path, int64_t start, int64_t end, StopFlag stop=None):
+        """Count bytes [start, end) of path. Once `stop` is set (from another thread) it returns after the
+        read buffer in progress, its count incomplete; returns whether it was stopped."""
         cdef bytes bpath = os.fsencode(path)
         cdef const char *cpath = bpath
+        cdef const int64_t *flag = &stop.flag if stop is not None else NULL
         cdef int rc, err = 0
         with nogil:
-            rc = _count_range(&self.c, cpath, start, end, &err)
+            rc = _count_range(&self.c, cpath, start, end, &err, flag)
         if rc == ERR_IO:
             raise _io_error(err, path)
+        if rc == STOPPED:
+            return True
         if rc:
             raise _table_error(rc, path)
+        return False
 
     def feed(self, bytes data, bint final, path):
         """Count the complete tokens of data; returns how many leading bytes were used (all of them when
@@ -324,7 +329,8 @@ cdef class _Counter:
         return keys, counts
 
 
-cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t end, int *err) noexcept nogil:
+cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t end, int *err,
+                      const int64_t *stop) noexcept nogil:
     cdef tok_reader r
     cdef const unsigned char *p = NULL
     cdef size_t n = 0
@@ -334,6 +340,9 @@ cdef int _count_range(tok_counter *c, const char *path, int64_t start, int64_t e
         tok_reader_close(&r)
         return ERR_IO
     while True:
+        if w2v_flag_is_set(stop):
+            rc = STOPPED
+            break
         ev = tok_reader_chunk(&r, &p, &n)
         if ev == 1:
             rc = tok_counter_buffer(c, p, n, tok_reader_readable(&r, p))
@@ -413,25 +422,14 @@ def scan_file(path, max_vocab_size=None, workers=1, max_sentence_length=10000):
         workers = max(1, min(workers, size // _MIN_BYTES_PER_WORKER))
         ranges = [(size * i // workers, size * (i + 1) // workers) for i in range(workers)]
         counters = [_Counter(max_keys, max_sentence_length) for _ in ranges]
-        if workers == 1:
-            counters[0].count_range(path, 0, size)
-        else:
-            errors = [None] * workers
+        # Threads even for one range, so that the calling thread stays free to take a Ctrl-C: it, or an
+        # error in one thread, stops the others after their current read buffer (1 MB), and raises only
+        # once all have ended.
+        from .threads import run_threads
 
-            def run(i):
-                try:
-                    counters[i].count_range(path, ranges[i][0], ranges[i][1])
-                except BaseException as e:  # re-raised in the calling thread
-                    errors[i] = e
-
-            threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            for e in errors:
-                if e is not None:
-                    raise e
+        stop = StopFlag()
+        run_threads(lambda i: counters[i].count_range(path, ranges[i][0], ranges[i][1], stop), workers,
+                    stop.set, name="w2vfast-scan")
     summaries = [c.lines() for c in counters]
     first = counters[0]
     for other in counters[1:]:
@@ -592,7 +590,7 @@ cdef void _flush(RangeRun *run, int32_t *ids, int32_t *ends, int64_t n_ids, int6
         return
     if n_sent > 0:
         alpha = schedule_alpha(run.schedule)
-        run.effective += train_batch(run.model, run.worker, ids, ends, <int>n_sent, alpha)
+        run.effective += train_batch_held(run.model, run.worker, ids, ends, <int>n_sent, alpha)
     if batch_raw > 0:
         schedule_advance(run.schedule, batch_raw)
 
@@ -805,6 +803,8 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     try:
         rc = _run_path(&run, path, start, end)
     finally:
+        with nogil:
+            release_private(&worker.model.m, &worker.w)    # merge what the worker's private rows still hold
         worker._busy = False
         phr_joiner_destroy(run.join)
     if rc < 0:
@@ -982,7 +982,8 @@ cdef class SentenceQueue:
         into a free batch and queue it for training. Waits, without the GIL, while every batch is taken.
 
         Returns (raw_words, exhausted): the tokens read, out-of-vocabulary ones included, and whether the
-        iterator ran out. After close() nothing is read and (0, True) comes back.
+        iterator ran out. After close() nothing is read and (0, True) comes back; a batch that close()
+        overtakes while it is being filled (close() from another thread) is dropped, also giving (0, True).
         """
         if batch_words < 1:
             raise ValueError(f"batch_words must be >= 1, got {batch_words}")
@@ -1020,7 +1021,9 @@ cdef class SentenceQueue:
             jq_release(&self.q, slot)
         else:
             job.raw_words = raw
-            jq_submit(&self.q, slot)   # even with no known word: its raw words still advance the schedule
+            # even with no known word: its raw words still advance the schedule
+            if jq_submit(&self.q, slot) != 0:
+                return 0, True         # close() came while the batch was filled: it is dropped
         return raw, exhausted
 
     def close(self):
@@ -1056,10 +1059,11 @@ def train_queue(KernelWorker worker not None, SentenceQueue jobs not None, Learn
                     break
                 job = &jobs.q.jobs[slot]
                 if not w2v_flag_is_set(flag):
-                    effective += train_batch(&worker.model.m, &worker.w, job.ids, job.ends,
-                                             <int>job.n_sentences, schedule_alpha(&lr.s))
+                    effective += train_batch_held(&worker.model.m, &worker.w, job.ids, job.ends,
+                                                  <int>job.n_sentences, schedule_alpha(&lr.s))
                     schedule_advance(&lr.s, job.raw_words)
                 jq_release(&jobs.q, slot)
+            release_private(&worker.model.m, &worker.w)
     finally:
         worker._busy = False
     return effective

@@ -163,13 +163,23 @@ static void jq_release(jq_queue *q, int slot) {
     jq_unlock(&q->mu);
 }
 
-/* Producer: hand a filled slot to the trainers. */
-static void jq_submit(jq_queue *q, int slot) {
+/* Producer: hand a filled slot to the trainers. Returns 0, or -1 when the queue was closed while the slot
+ * was being filled: the slot goes back to the free stack untrained. Queuing it anyway could strand it
+ * (the trainers may already have drained the ring and returned) and would break close()'s promise that
+ * nothing more is queued. */
+static int jq_submit(jq_queue *q, int slot) {
+    int rc = 0;
     jq_lock(&q->mu);
-    q->ready[(q->ready_head + q->n_ready) % q->n_slots] = slot;
-    q->n_ready++;
-    jq_signal(&q->ready_cv);
+    if (q->closed) {
+        q->free_slots[q->n_free++] = slot;
+        rc = -1;
+    } else {
+        q->ready[(q->ready_head + q->n_ready) % q->n_slots] = slot;
+        q->n_ready++;
+        jq_signal(&q->ready_cv);
+    }
     jq_unlock(&q->mu);
+    return rc;
 }
 
 /* Trainer: wait for the oldest ready slot. Returns it, or -1 when the queue is closed and drained. */
@@ -187,7 +197,9 @@ static int jq_take(jq_queue *q) {
     return slot;
 }
 
-/* No more jobs: wake everyone. Trainers finish the ready slots, then return. */
+/* No more jobs: wake everyone (broadcast, so every waiting trainer and the producer see it, however many
+ * wait). Trainers finish the ready slots, then return; jq_acquire and jq_submit refuse from now on.
+ * Idempotent, and safe from any thread at any time while the queue exists. */
 static void jq_close(jq_queue *q) {
     jq_lock(&q->mu);
     q->closed = 1;

@@ -56,11 +56,14 @@ cdef struct Worker:
     int max_sentence        # capacity of kept; callers never pass longer sentences
     # Private copies of the rows every thread would otherwise write all the time (several threads only):
     # the most frequent words' input rows (syn0) and output rows (syn1neg), and the Huffman nodes nearest the
-    # root (syn1). Taken at the start of each batch and merged back every sync_words kept words and at its end.
+    # root (syn1). Copied when a batch starts with none held, merged back (and copied afresh) every sync_words
+    # kept words, and merged when released (train_batch releases them at the end of each batch).
     w2v_hot hot_in          # syn0 rows 0 .. n - 1 (words are numbered by falling frequency)
     w2v_hot hot_out         # syn1neg rows 0 .. n - 1
     w2v_hot hot_hs          # syn1 rows V - 1 - n .. V - 2 (the root is row V - 2)
-    int64_t sync_words      # merge the private rows after this many kept words (0: once per batch)
+    int64_t sync_words      # merge the private rows after this many kept words (0: only when released)
+    int64_t since_sync      # kept words trained since the last merge
+    int holding             # the private copies hold changes not yet merged (train_batch_held)
     double loss             # running sum of the training loss (when compute_loss)
     int64_t examples        # number of positive predictions made (denominator for a mean loss)
 
@@ -70,6 +73,13 @@ cdef struct Worker:
 # sentences. Returns the number of words kept after subsampling (the "effective words").
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
                          int n_sentences, real alpha) noexcept nogil
+
+# The same for callers that train many batches in a row (the corpus readers' loops): the worker's private
+# rows are merged every w.sync_words kept words, across batches, and not at the end of each batch. Such a
+# caller must call release_private() after its last batch, which merges what is left.
+cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
+                              int n_sentences, real alpha) noexcept nogil
+cdef void release_private(const Model *m, Worker *w) noexcept nogil
 
 cdef uint64_t seed_rng(uint64_t seed, uint64_t stream) noexcept nogil
 
@@ -89,7 +99,7 @@ cdef void schedule_advance(Schedule *s, int64_t raw_words) noexcept nogil
 cdef class KernelModel:
     cdef Model m
     cdef object _arrays     # keeps every numpy array behind a pointer in m alive
-    cdef object _lock_buf   # the merge locks for private rows, one cache line each (syn0, syn1neg, syn1)
+    cdef object _lock_buf   # the merge lock for private rows, on a cache line of its own
     cdef int64_t *locks
 
 cdef class KernelWorker:

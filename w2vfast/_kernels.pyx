@@ -39,8 +39,12 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot)
     float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h)
+    void w2v_hot_merge(float *shared, const float *rows, const float *base, int64_t n)
     void w2v_hot_pull(const float *mat, int size, w2v_hot *h)
     void w2v_hot_push(float *mat, int size, const w2v_hot *h)
+    bint w2v_trylock(int64_t *l)
+    void w2v_lock(int64_t *l)
+    void w2v_unlock(int64_t *l)
 
 
 w2v_init()
@@ -359,8 +363,14 @@ cdef inline void _pull_private(const Model *m, Worker *w) noexcept nogil:
         w2v_hot_pull(m.syn1, m.size, &w.hot_hs)
 
 
+cdef inline int64_t *_merge_lock(const Worker *w) noexcept nogil:
+    if w.hot_in.count:
+        return w.hot_in.lock
+    return w.hot_out.lock if w.hot_out.count else w.hot_hs.lock
+
+
 cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
-    """Merge the worker's change to its hot rows into the shared matrices."""
+    """Merge the worker's change to its hot rows into the shared matrices; the caller holds the merge lock."""
     if w.hot_in.count:
         w2v_hot_push(m.syn0, m.size, &w.hot_in)
     if w.hot_out.count and m.negative:
@@ -371,6 +381,23 @@ cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
 
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
                          int n_sentences, real alpha) noexcept nogil:
+    cdef int64_t effective = train_batch_held(m, w, ids, sentence_ends, n_sentences, alpha)
+    release_private(m, w)
+    return effective
+
+
+cdef void release_private(const Model *m, Worker *w) noexcept nogil:
+    cdef int64_t *lock
+    if w.holding:
+        lock = _merge_lock(w)
+        w2v_lock(lock)
+        _push_private(m, w)
+        w2v_unlock(lock)
+        w.holding = 0
+
+
+cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
+                              int n_sentences, real alpha) noexcept nogil:
     # The hot state lives in locals for the whole batch: Worker structs of different threads may share a
     # cache line, and the rng changes on every draw.
     cdef uint64_t rng = w.rng
@@ -382,8 +409,12 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
     cdef int32_t word
     cdef uint32_t thr
     cdef const uint32_t *keep = m.keep_threshold
-    cdef int64_t since_sync = 0
-    _pull_private(m, w)
+    cdef bint private = w.hot_in.count or w.hot_out.count or w.hot_hs.count
+    cdef int64_t since_sync = w.since_sync
+    if private and not w.holding:
+        _pull_private(m, w)
+        w.holding = 1
+        since_sync = 0
     for s in range(n_sentences):
         end = sentence_ends[s]
         if end - start > w.max_sentence:
@@ -404,12 +435,16 @@ cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const in
             else:
                 _cbow_sentence(m, w, n, alpha, &rng, loss_ptr, &examples)
         start = sentence_ends[s]
-        since_sync += n
-        if w.sync_words > 0 and since_sync >= w.sync_words and s + 1 < n_sentences:
-            _push_private(m, w)
-            _pull_private(m, w)
-            since_sync = 0
-    _push_private(m, w)
+        if private:
+            since_sync += n
+            # merge when due, unless another worker is merging right now: then try again after the next
+            # sentence rather than wait (a preempted merger would stall this thread for a whole time slice)
+            if w.sync_words > 0 and since_sync >= w.sync_words and w2v_trylock(_merge_lock(w)):
+                _push_private(m, w)
+                w2v_unlock(_merge_lock(w))
+                _pull_private(m, w)
+                since_sync = 0
+    w.since_sync = since_sync
     w.rng = rng
     w.loss += loss
     w.examples += examples
@@ -575,8 +610,8 @@ cdef class KernelModel:
 
         self._arrays = (syn0, syn1neg, syn1, keep_threshold, alias_threshold, alias_index, codes, points,
                         code_offset)
-        # three merge locks (syn0, syn1neg, syn1), each on a cache line of its own
-        self._lock_buf = _aligned_buffer(3 * 64)
+        # the merge lock for private rows, on a cache line of its own
+        self._lock_buf = _aligned_buffer(64)
         self.locks = <int64_t *>cnp.PyArray_DATA(self._lock_buf)
         memset(&self.m, 0, sizeof(Model))
         self.m.syn0 = <real *>cnp.PyArray_DATA(syn0)
@@ -679,8 +714,8 @@ cdef int64_t _worker_run(KernelWorker self, ids, sentence_ends, real alpha, Sche
     return effective
 
 
-cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int which, int32_t first, int count):
-    """Point h at fresh private buffers for `count` rows from `first` (count 0: none) of matrix `which`."""
+cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int32_t first, int count):
+    """Point h at fresh private buffers for `count` rows from `first` (count 0: none)."""
     cdef Py_ssize_t nbytes = <Py_ssize_t>max(count, 1) * model.m.size * sizeof(real)
     rows = _aligned_buffer(nbytes)
     base = _aligned_buffer(nbytes)
@@ -689,7 +724,7 @@ cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int which,
     h.base = <real *>cnp.PyArray_DATA(base)
     h.first = first if count > 0 else 0
     h.count = count
-    h.lock = model.locks + 8 * which
+    h.lock = model.locks
 
 
 cdef class KernelWorker:
@@ -707,8 +742,10 @@ cdef class KernelWorker:
     private_hs_rows: with hierarchical softmax, the same for this many syn1 rows nearest the Huffman root
         (the highest-numbered inner nodes, which every update walks through).
     sync_words: merge this worker's change to its private rows into the shared rows (and take a fresh copy)
-        every sync_words kept words, at a sentence boundary, and always at the end of a batch; 0 merges once
-        per batch. Other threads see a worker's changes to those rows at its next merge.
+        every sync_words kept words, at a sentence boundary. train() and train_alpha() also merge at the end
+        of each call; the corpus readers' loops (train_file_range, train_queue) merge only every sync_words
+        words and when they finish, so there it must be > 0. Other threads see a worker's changes to those rows
+        at its next merge.
 
     With one worker, private rows give exactly the result of shared rows (the merge takes the private value
     where no other worker changed the shared one)."""
@@ -733,9 +770,9 @@ cdef class KernelWorker:
         negs = _aligned_buffer((model.m.negative + 1) * sizeof(int32_t))
         buffers = [neu1, work, kept, negs]
         memset(&self.w, 0, sizeof(Worker))
-        _set_private(&self.w.hot_in, buffers, model, 0, 0, n_rows)
-        _set_private(&self.w.hot_out, buffers, model, 1, 0, n_rows if model.m.negative else 0)
-        _set_private(&self.w.hot_hs, buffers, model, 2, V - 1 - n_hs, n_hs)
+        _set_private(&self.w.hot_in, buffers, model, 0, n_rows)
+        _set_private(&self.w.hot_out, buffers, model, 0, n_rows if model.m.negative else 0)
+        _set_private(&self.w.hot_hs, buffers, model, V - 1 - n_hs, n_hs)
         self.w.sync_words = sync_words
         self._scratch = tuple(buffers)
         self.w.rng = seed_rng(<uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF),
@@ -890,6 +927,17 @@ def cbow_update(syn0, syn1neg, syn1, codes, points, code_offset, contexts, int c
     _cbow_example(&m, &w, <const int32_t *>cnp.PyArray_DATA(words), 0, <int>words.shape[0], <int>ctx.shape[0],
                   <const int32_t *>cnp.PyArray_DATA(buf), n, <real>alpha, &loss)
     return loss
+
+
+def merge_private_rows(shared, rows, base):
+    """The merge of a worker's private rows, on three float32 arrays of one size (for tests): where shared
+    still equals base it becomes rows, elsewhere it gains rows - base."""
+    for name, arr in (("shared", shared), ("rows", rows), ("base", base)):
+        _check_array(name, arr, np.float32, 1, name == "shared")
+    if not (shared.shape == rows.shape == base.shape):
+        raise ValueError("shared, rows and base must have one shape")
+    w2v_hot_merge(<real *>cnp.PyArray_DATA(shared), <const real *>cnp.PyArray_DATA(rows),
+                  <const real *>cnp.PyArray_DATA(base), shared.shape[0])
 
 
 def sample_negatives(KernelModel model not None, seed, Py_ssize_t n):

@@ -139,14 +139,14 @@ W2V_INLINE void w2v_atomic_store_i64(int64_t *p, int64_t v) {
  * every update writes (the most frequent words' syn0 and syn1neg rows, the Huffman nodes nearest the root).
  * Threads that all wrote the shared rows would pass their cache lines back and forth between cores on every
  * update; with private copies each thread trains on its own and merges its change into the shared rows now
- * and then (w2v_hot_push), under the model's lock for that matrix, then takes a fresh copy (w2v_hot_pull).
+ * and then (w2v_hot_push), under the model's merge lock, then takes a fresh copy (w2v_hot_pull).
  * count = 0: no private rows, every row is the shared one. */
 typedef struct {
     float *rows;        /* count x size: the private copies */
     float *base;        /* count x size: the rows as they were at the last pull */
     int32_t first;
     int32_t count;
-    int64_t *lock;      /* the model's merge lock for this matrix */
+    int64_t *lock;      /* the model's merge lock (one for all matrices) */
 } w2v_hot;
 
 /* Row r of the matrix mat: the private copy when the worker holds one. */
@@ -155,24 +155,38 @@ W2V_INLINE float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h) {
     return k < (uint32_t)h->count ? h->rows + (int64_t)k * size : mat + (int64_t)r * size;
 }
 
+/* The merge lock. Training threads only try it (w2v_trylock) when a merge falls due and carry on training
+ * when another thread holds it, so a thread that the OS preempted inside a merge never holds the others up;
+ * only a worker's last merge waits for it (w2v_lock), yielding the core while it waits. */
 #if defined(_MSC_VER)
-W2V_INLINE void w2v_lock(int64_t *l) {
-    while (_InterlockedExchange64((volatile long long *)l, 1))
-        _mm_pause();
-}
-W2V_INLINE void w2v_unlock(int64_t *l) { _InterlockedExchange64((volatile long long *)l, 0); }
-#else
-W2V_INLINE void w2v_lock(int64_t *l) {
-    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
 #endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+W2V_INLINE int w2v_trylock(int64_t *l) { return _InterlockedExchange64((volatile long long *)l, 1) == 0; }
+W2V_INLINE void w2v_unlock(int64_t *l) { _InterlockedExchange64((volatile long long *)l, 0); }
+W2V_INLINE void w2v_yield(void) { SwitchToThread(); }
+#else
+#include <sched.h>
+W2V_INLINE int w2v_trylock(int64_t *l) {
+    return __atomic_load_n(l, __ATOMIC_RELAXED) == 0 && __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) == 0;
+}
+W2V_INLINE void w2v_unlock(int64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+W2V_INLINE void w2v_yield(void) { sched_yield(); }
+#endif
+
+W2V_INLINE void w2v_lock(int64_t *l) {
+    int spins = 0;
+    while (!w2v_trylock(l)) {
+        if (++spins >= 64) {
+            w2v_yield();
+            spins = 0;
         }
     }
 }
-W2V_INLINE void w2v_unlock(int64_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
-#endif
 
 /* Take a fresh private copy of the shared rows (no lock: a merge in progress elsewhere is seen in part, as
  * any Hogwild read may be). */
@@ -197,12 +211,9 @@ static void w2v_hot_merge(float *W2V_RESTRICT shared, const float *W2V_RESTRICT 
     }
 }
 
+/* The caller holds the merge lock. */
 static void w2v_hot_push(float *mat, int size, const w2v_hot *h) {
-    if (h->lock)
-        w2v_lock(h->lock);
     w2v_hot_merge(mat + (int64_t)h->first * size, h->rows, h->base, (int64_t)h->count * size);
-    if (h->lock)
-        w2v_unlock(h->lock);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */

@@ -5,7 +5,7 @@ from .persist import SETTINGS
 
 # Settings both libraries share under the same name.
 _SHARED = tuple(s for s in SETTINGS
-                if s not in ("max_sentence_length", "shared_negatives", "alpha_schedule", "workers"))
+                if s not in ("max_sentence_length", "shared_negatives", "alpha_schedule", "private_rows", "workers"))
 
 
 def _gensim_word2vec():

@@ -1,7 +1,8 @@
-"""Word2Vec: configuration, vocabulary building, and the threaded training driver.
+"""Word2Vec: configuration, vocabulary building, and what each training epoch runs in its threads.
 
 The heavy lifting happens in the nogil kernels (_kernels.pyx) and the C corpus readers (_corpus.pyx); this
-module decides what to train on, in which threads, and at which learning rate.
+module decides what to train on and at which learning rate, and threads.run_threads starts and stops the
+threads.
 """
 import logging
 import os
@@ -19,12 +20,18 @@ from .keyedvectors import KeyedVectors
 from .phrases import as_frozen, line_ranges
 from .progress import Progress
 from .schedule import SCHEDULES, make_schedule
+from .threads import run_threads
 
 logger = logging.getLogger(__name__)
 
 MAX_WORDS_IN_BATCH = 10000
 RANGES_PER_WORKER = 4  # corpus_file: byte ranges handed out per thread and epoch
-PRIVATE_HS_ROWS = 64  # the inner nodes of the top ~6 Huffman levels: almost every HS update passes them
+# Several threads on one model: each keeps private copies of the rows that nearly every update writes and
+# merges its changes into the shared matrices now and then (see KernelWorker and _sync_words).
+PRIVATE_ROWS = 1024       # per matrix: the syn0 and syn1neg rows of the most frequent words, and the syn1 rows
+                          # of the Huffman nodes nearest the root (the top ~10 levels, which most updates pass)
+SYNC_WORDS_PER_ROW = 16   # kept words between merges per private row: merging costs about 1/16 of a word's work
+SYNC_SHARE_OF_EPOCH = 50  # ... but each thread merges at least this many times per epoch
 # Upper bounds that keep settings from overflowing the kernels' int32 arithmetic or allocating absurd scratch.
 _LIMITS = {"vector_size": 100_000, "window": 100_000, "negative": 10_000, "batch_words": 100_000_000,
            "max_sentence_length": 100_000_000, "workers": 4096, "epochs": 1_000_000}
@@ -45,6 +52,10 @@ class Word2Vec:
     shared_negatives : skip-gram only; draw one set of negatives per centre word and share it across the
         window (faster, slightly different algorithm: see the README's benchmark table).
     progress : show a progress bar on stderr (default: when stderr is a terminal).
+    private_rows : with several workers, each thread keeps private copies of the input and output rows of this
+        many most frequent words and of this many Huffman nodes nearest the root (default: None, 1024; 0 turns
+        private rows off) and merges its changes into the shared matrices every few thousand words, so that
+        threads do not fight over the rows nearly every update writes (see the README's "Threads" section).
     alpha_schedule : "global" (default: alpha falls with the words all threads have read together, as in
         word2vec.c and gensim's iterable mode) or "per-worker" (gensim 4's corpus_file schedule, where each
         thread's own words move alpha within an epoch, so it ends higher; see w2vfast.schedule).
@@ -57,12 +68,12 @@ class Word2Vec:
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
                  sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, *, max_sentence_length=10000, shared_negatives=False,
-                 progress=None, alpha_schedule="global", phrases=None):
+                 progress=None, alpha_schedule="global", private_rows=None, phrases=None):
         self.vector_size = int(vector_size)
         self.alpha = float(alpha)
         self.window = int(window)
         self.min_count = int(min_count)
-        self.max_vocab_size = max_vocab_size
+        self.max_vocab_size = None if max_vocab_size is None else int(max_vocab_size)
         self.sample = float(sample)
         self.seed = int(seed)
         self.workers = int(workers)
@@ -80,12 +91,13 @@ class Word2Vec:
         self.compute_loss = bool(compute_loss)
         self.callbacks = tuple(callbacks)
         self.comment = comment
-        self.max_final_vocab = max_final_vocab
+        self.max_final_vocab = None if max_final_vocab is None else int(max_final_vocab)
         self.shrink_windows = bool(shrink_windows)
         self.max_sentence_length = int(max_sentence_length)
         self.shared_negatives = bool(shared_negatives)
         self.progress = progress
         self.alpha_schedule = alpha_schedule
+        self.private_rows = None if private_rows is None else int(private_rows)
         self.phrases = None if phrases is None else as_frozen(phrases)
         self._validate()
 
@@ -134,6 +146,9 @@ class Word2Vec:
                  f"ns_exponent must be a number in [-10, 10], got {self.ns_exponent}")
         if self.max_vocab_size is not None:
             _require(int(self.max_vocab_size) >= 1, f"max_vocab_size must be >= 1, got {self.max_vocab_size}")
+        if self.private_rows is not None:
+            _require(0 <= self.private_rows <= 10_000_000,
+                     f"private_rows must be None or an integer in [0, 10,000,000], got {self.private_rows}")
         if self.max_final_vocab is not None:
             _require(int(self.max_final_vocab) >= 1, f"max_final_vocab must be >= 1, got {self.max_final_vocab}")
 
@@ -295,12 +310,32 @@ class Word2Vec:
             shrink_windows=self.shrink_windows, compute_loss=compute_loss,
             shared_negatives=self.shared_negatives and self.sg == 1)
 
-    def _workers(self, kernel_model):
+    def _private_rows(self):
+        """(syn0/syn1neg rows, syn1 rows) each worker keeps privately: none for a single worker, whose rows no
+        other thread writes, and no word rows when the vocabulary is not sorted by frequency (the first rows
+        are then not the busiest)."""
+        if self.workers < 2 or self.private_rows == 0:
+            return 0, 0
+        rows = PRIVATE_ROWS if self.private_rows is None else self.private_rows
+        return (rows if self.sorted_vocab else 0), rows
+
+    def _sync_words(self, rows, words_per_epoch):
+        """Kept words between two merges of a worker's private rows. A merge reads and writes every private row
+        a few times, so it waits for enough words to pay for that; but the other threads see a worker's
+        changes to those rows only at its merges, and on a small corpus many updates between merges would
+        add up to steps no single thread took, so it also comes at least SYNC_SHARE_OF_EPOCH times an epoch."""
+        rows = min(rows, len(self.vocabulary))
+        cost_bound = max(1024, SYNC_WORDS_PER_ROW * rows)
+        staleness_bound = max(100, words_per_epoch // (SYNC_SHARE_OF_EPOCH * self.workers))
+        return min(cost_bound, staleness_bound)
+
+    def _workers(self, kernel_model, words_per_epoch):
         workers = []
+        rows, hs_rows = self._private_rows()
+        sync = self._sync_words(max(rows, hs_rows), words_per_epoch)
         for i in range(self.workers):
-            # Several threads: each keeps private copies of the busiest Huffman rows (see KernelWorker).
-            w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length,
-                             private_hs_rows=PRIVATE_HS_ROWS if self.workers > 1 else 0)
+            w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length, private_rows=rows,
+                             private_hs_rows=hs_rows, sync_words=sync)
             if self._rng_states is not None and i < len(self._rng_states):
                 w.rng_state = self._rng_states[i]
             workers.append(w)
@@ -344,7 +379,7 @@ class Word2Vec:
         stop = StopFlag()
 
         kernel_model = self._kernel_model(self.compute_loss)
-        workers = self._workers(kernel_model)
+        workers = self._workers(kernel_model, words_per_epoch)
         schedule = make_schedule(self.alpha_schedule, start_alpha, end_alpha, words_per_epoch, epochs, len(workers))
         self.running_training_loss = 0.0
         self.epoch_losses = []
@@ -364,8 +399,8 @@ class Word2Vec:
                     raw, eff = self._train_epoch_file(corpus_file, workers, rates, schedule, stop, progress, epoch,
                                                       epochs, report_delay)
                 else:
-                    raw, eff = self._train_epoch_iterable(self._phrased(corpus_iterable), workers, rates, schedule, stop, progress,
-                                                          epoch, epochs, queue_factor)
+                    raw, eff = self._train_epoch_iterable(self._phrased(corpus_iterable), workers, rates, schedule,
+                                                          stop, progress, epoch, epochs, queue_factor)
                 elapsed = time.perf_counter() - t0
                 raw_total += raw
                 eff_total += eff
@@ -425,39 +460,24 @@ class Word2Vec:
             sources = [iter(ranges(path, 1 if n == 1 else RANGES_PER_WORKER * n))] * n
         claim = threading.Lock()
         results = [[0, 0] for _ in workers]
-        errors = []
 
-        def run(i):
-            try:
-                while not stop.is_set:
-                    with claim:
-                        r = next(sources[i], None)
-                    if r is None:
-                        return
-                    raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
-                                                self.max_sentence_length, self.batch_words, stop,
-                                                None if self.phrases is None else self.phrases._table())
-                    results[i][0] += raw
-                    results[i][1] += eff
-            except BaseException as exc:  # surfaced in the calling thread below
-                errors.append(exc)
-                stop.set()
+        phrase_table = None if self.phrases is None else self.phrases._table()
 
-        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
-        for t in threads:
-            t.start()
-        try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(timeout=min(report_delay, 0.5))
-                    progress.update(schedule.done, epoch, epochs, schedule.alpha)
-        except BaseException:  # Ctrl-C: stop the C loops after their current batch before handing back control
-            stop.set()
-            for t in threads:
-                t.join()
-            raise
-        if errors:
-            raise errors[0]
+        def work(i):
+            while not stop.is_set:
+                with claim:
+                    r = next(sources[i], None)
+                if r is None:
+                    return
+                raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
+                                            self.max_sentence_length, self.batch_words, stop, phrase_table)
+                results[i][0] += raw
+                results[i][1] += eff
+
+        # run_threads: Ctrl-C or an error anywhere sets `stop` (the C loops end after their current batch)
+        # and returns only once every thread has ended
+        run_threads(work, n, stop.set, report_every=min(report_delay, 0.5),
+                    report=lambda: progress.update(schedule.done, epoch, epochs, schedule.alpha))
         return sum(r[0] for r in results), sum(r[1] for r in results)
 
     def _train_epoch_iterable(self, sentences, workers, rates, schedule, stop, progress, epoch, epochs,
@@ -467,36 +487,25 @@ class Word2Vec:
         jobs = SentenceQueue(max(2, queue_factor * len(workers)) + len(workers), self._token_table_for_training(),
                              self.max_sentence_length)
         effective = [0] * len(workers)
-        errors = []
-
-        def run(i):
-            try:
-                effective[i] = train_queue(workers[i], jobs, rates[i], stop)
-            except BaseException as exc:
-                errors.append(exc)
-                stop.set()
-                jobs.close()
-
-        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(workers))]
-        for t in threads:
-            t.start()
         raw_words = 0
-        try:
-            sentences = iter(sentences)
+
+        def work(i):
+            effective[i] = train_queue(workers[i], jobs, rates[i], stop)
+
+        def cancel():  # the threads drop what is queued and return; the reader stops waiting for a batch
+            stop.set()
+            jobs.close()
+
+        def feed():
+            nonlocal raw_words
+            it = iter(sentences)
             exhausted = False
             while not exhausted and not stop.is_set:
-                raw, exhausted = jobs.put_from(sentences, self.batch_words)
+                raw, exhausted = jobs.put_from(it, self.batch_words)
                 raw_words += raw
                 progress.update(schedule.done, epoch, epochs, schedule.alpha)
-        except BaseException:  # a bad sentence or Ctrl-C: the threads drop what is queued and return
-            stop.set()
-            raise
-        finally:
-            jobs.close()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
+
+        run_threads(work, len(workers), cancel, feed=feed, close=jobs.close)
         progress.update(schedule.done, epoch, epochs, schedule.alpha)
         return raw_words, sum(effective)
 
@@ -531,10 +540,15 @@ class Word2Vec:
         save_model(self, path)
 
     @classmethod
-    def load(cls, path, mmap=None):
-        """Load a model written by save(); mmap="r" maps the matrices read-only instead of reading them."""
+    def load(cls, path, mmap=None, verify=True):
+        """Load a model written by save(), checking the file as if it were hostile (FormatError if refused).
+
+        mmap="r" maps the matrices read-only instead of reading them, mmap="c" copy-on-write. With a map,
+        verify=True still reads each matrix once to check its CRC and that it is finite; verify=False skips
+        that pass (for huge files whose integrity you trust; shapes, dtypes and sizes are still checked).
+        """
         from .persist import load_model
-        return load_model(cls, path, mmap=mmap)
+        return load_model(cls, path, mmap=mmap, verify=verify)
 
     def to_gensim(self):
         """A gensim Word2Vec with the same vocabulary, counts, weights and settings (needs gensim)."""

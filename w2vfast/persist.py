@@ -10,6 +10,11 @@ A saved model is one uncompressed ZIP archive (readable with any zip tool and nu
 No pickle is involved, so loading a file runs no code from it. Members are stored uncompressed, which lets
 ``mmap="r"`` map the matrices straight from the archive. Saving writes a temporary file beside the target and
 renames it over the target, so a crash mid-save leaves any earlier file intact.
+
+Loading treats the file as hostile: model.json is checked against a fixed schema (metadata.py), the settings
+go through the constructor's own validation and never name a corpus, and each array is checked for dtype,
+layout, shape, size, CRC and (where it is read anyway) finite values before the model is assembled
+(archive.py). Any refusal is a FormatError naming the file.
 """
 import json
 import os
@@ -18,15 +23,17 @@ import zipfile
 
 import numpy as np
 
-FORMAT = "w2vfast-model"
-VERSION = 1
+from .archive import Archive
+from .metadata import FORMAT, JSON_LIMIT, SETTINGS, STATE, VERSION, MetadataError, check_meta, parse_json
 
-SETTINGS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
-            "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "null_word",
-            "sorted_vocab", "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
-            "max_sentence_length", "shared_negatives", "alpha_schedule")
-STATE = ("corpus_count", "corpus_total_words", "train_count", "total_train_time", "running_training_loss",
-         "min_alpha_yet_reached")
+__all__ = ["save_model", "load_model", "SETTINGS", "STATE", "FORMAT", "VERSION"]
+
+# name -> dtype of every .npy member; nothing else may be in the archive.
+DTYPES = {"syn0": np.float32, "counts": np.int64, "syn1neg": np.float32, "syn1": np.float32,
+          "codes": np.uint8, "points": np.int32, "code_offsets": np.int64}
+MATRICES = ("syn0", "syn1neg", "syn1")
+HUFFMAN = ("codes", "points", "code_offsets")
+MEMBERS = frozenset(["model.json"] + [f"{name}.npy" for name in DTYPES])
 
 
 def save_model(model, path):
@@ -42,6 +49,10 @@ def save_model(model, path):
         "rng_states": [str(s) for s in (model._rng_states or [])],  # uint64 exceeds JSON's safe integers
         "keys": model.vocabulary.index_to_key,
     }
+    try:  # never write a file load() would refuse
+        check_meta(meta)
+    except MetadataError as exc:
+        raise ValueError(f"cannot save this model: {exc}") from None
     v = model.vocabulary
     arrays = {"syn0": model.wv.vectors, "counts": v.counts, "syn1neg": model.syn1neg, "syn1": model.syn1,
               "codes": v.codes, "points": v.points, "code_offsets": v.code_offsets}
@@ -49,11 +60,13 @@ def save_model(model, path):
     fd, tmp = tempfile.mkstemp(prefix=".w2vfast-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.writestr("model.json", json.dumps(meta, ensure_ascii=True))
+            zf.writestr("model.json", json.dumps(meta, ensure_ascii=True, allow_nan=False))
             for name, arr in arrays.items():
                 if arr is not None:
                     with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+                        out = np.ascontiguousarray(arr, dtype=np.dtype(DTYPES[name]).newbyteorder("<"))
+                        np.lib.format.write_array(member, out, allow_pickle=False)
+            zf.close()  # writes the central directory before the data is flushed to disk
             raw.flush()
             os.fsync(raw.fileno())
         umask = os.umask(0)
@@ -66,89 +79,97 @@ def save_model(model, path):
         raise
 
 
-def _member_data_offset(fh, info):
-    """Byte offset of a stored member's data (after its local header) within the archive."""
-    fh.seek(info.header_offset)
-    local = fh.read(30)
-    if local[:4] != b"PK\x03\x04":
-        raise ValueError(f"damaged archive: bad local header for {info.filename}")
-    name_len = int.from_bytes(local[26:28], "little")
-    extra_len = int.from_bytes(local[28:30], "little")
-    return info.header_offset + 30 + name_len + extra_len
-
-
-def _read_arrays(path, names, mmap):
-    arrays = {}
-    with zipfile.ZipFile(path) as zf:
-        present = set(zf.namelist())
-        for name in names:
-            member = f"{name}.npy"
-            if member not in present:
-                continue
-            info = zf.getinfo(member)
-            if mmap and info.compress_type == zipfile.ZIP_STORED:
-                with open(path, "rb") as fh:
-                    start = _member_data_offset(fh, info)
-                    fh.seek(start)
-                    version = np.lib.format.read_magic(fh)
-                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                                   else np.lib.format.read_array_header_2_0)
-                    shape, fortran, dtype = read_header(fh)
-                    offset = fh.tell()
-                arrays[name] = np.memmap(path, dtype=dtype, mode=mmap, offset=offset, shape=shape,
-                                         order="F" if fortran else "C")
-            else:
-                with zf.open(member) as fh:
-                    arrays[name] = np.lib.format.read_array(fh, allow_pickle=False)
-    return arrays
-
-
-def load_model(cls, path, mmap=None):
-    from .vocab import Vocabulary
-
+def load_model(cls, path, mmap=None, verify=True):
     path = os.fspath(path)
     # "r+" is refused: writes through the map would change the archive behind its checksums.
     if mmap not in (None, "r", "c"):
         raise ValueError(f"mmap must be None, 'r' (read-only) or 'c' (copy-on-write), got {mmap!r}")
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"no model file at {path}")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read("model.json").decode("ascii"))
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a w2vfast model file (expected a zip archive with model.json): {exc}") \
-            from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a w2vfast model file (format {meta.get('format')!r})")
-    if meta.get("version", 0) > VERSION:
-        raise ValueError(f"{path} was written by a newer w2vfast (format version {meta['version']}); upgrade")
-    try:
-        arrays = _read_arrays(path, ("syn0", "counts", "syn1neg", "syn1", "codes", "points", "code_offsets"),
-                              mmap)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: damaged model file: {exc}") from None
-    if not all(k in meta for k in ("keys", "settings", "state")):
-        raise ValueError(f"{path}: damaged model file: model.json lacks keys, settings or state")
-    keys = meta["keys"]
-    settings = meta["settings"]
-    syn0 = arrays.get("syn0")
-    counts = arrays.get("counts")
-    if syn0 is None or counts is None or syn0.shape != (len(keys), settings["vector_size"]) \
-            or counts.shape != (len(keys),):
-        raise ValueError(f"{path}: damaged model file: matrix shapes disagree with the vocabulary")
+    with Archive(path, MEMBERS) as ar:
+        if "model.json" not in ar.members:
+            raise ar.error("not a w2vfast model file (no model.json member)")
+        try:
+            settings, state, rng_states, keys = check_meta(parse_json(ar.read_bytes("model.json", JSON_LIMIT)))
+        except MetadataError as exc:
+            raise ar.error(str(exc)) from None
+        try:
+            # No corpus: building a model from a file never reads or trains on anything else.
+            model = cls(**settings)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ar.error(f"model.json: bad settings: {exc}") from None
+        arrays = _read_arrays(ar, model, len(keys), mmap, verify)
+        return _assemble(ar, model, state, rng_states, keys, arrays)
 
-    model = cls(**{k: v for k, v in settings.items() if k != "workers"}, workers=settings["workers"])
-    for name, value in meta["state"].items():
+
+def _read_arrays(ar, model, n_words, mmap, verify):
+    present = {name for name in DTYPES if f"{name}.npy" in ar.members}
+    needed = {"syn0", "counts"} | ({"syn1neg"} if model.negative else set()) | ({"syn1"} if model.hs else set())
+    missing = needed - present
+    if missing:
+        raise ar.error(f"missing {', '.join(sorted(missing))}.npy, which the settings "
+                       f"(hs={model.hs}, negative={model.negative}) need")
+    huffman = present & set(HUFFMAN)
+    if huffman and huffman != set(HUFFMAN):
+        raise ar.error(f"the Huffman tree needs all of codes, points and code_offsets; found only "
+                       f"{', '.join(sorted(huffman))}")
+    expected = {"syn0": (n_words, model.vector_size), "syn1neg": (n_words, model.vector_size),
+                "syn1": (n_words, model.vector_size), "counts": (n_words,), "code_offsets": (n_words + 1,)}
+    headers = {}
+    for name in sorted(present):  # every header before any data, so a bad file fails before a large read
+        shape, header_len = ar.npy_header(f"{name}.npy", DTYPES[name])
+        want = expected.get(name)
+        if want is not None and shape != want:
+            raise ar.error(f"{name}.npy has shape {shape}, expected {want} (the vocabulary has {n_words} words "
+                           f"and vector_size is {model.vector_size})")
+        if want is None and len(shape) != 1:
+            raise ar.error(f"{name}.npy has shape {shape}, expected a 1-D array")
+        headers[name] = (shape, header_len)
+    if huffman and headers["codes"][0] != headers["points"][0]:
+        raise ar.error(f"codes.npy and points.npy differ in length: {headers['codes'][0]} and {headers['points'][0]}")
+    arrays = {}
+    for name in sorted(present):
+        shape, header_len = headers[name]
+        is_matrix = name in MATRICES
+        arrays[name] = ar.read_array(f"{name}.npy", DTYPES[name], shape, header_len,
+                                     mmap=mmap if is_matrix else None, verify=verify, finite=is_matrix)
+    _check_counts_and_tree(ar, arrays, n_words)
+    return arrays
+
+
+def _check_counts_and_tree(ar, arrays, n_words):
+    counts = arrays["counts"]
+    if n_words and counts.min() < 0:
+        raise ar.error("counts.npy holds a negative count")
+    if "codes" not in arrays:
+        return
+    codes, points, offsets = arrays["codes"], arrays["points"], arrays["code_offsets"]
+    lengths = np.diff(offsets)
+    if offsets[0] != 0 or offsets[-1] != len(codes) or (lengths < 0).any():
+        raise ar.error("code_offsets.npy must start at 0, never decrease and end at the length of codes.npy")
+    # A Huffman path is at most V-1 decisions long (a single word gets one dummy decision).
+    if n_words and lengths.max() > max(1, n_words - 1):
+        raise ar.error(f"code_offsets.npy gives a code longer than a {n_words}-word Huffman tree allows")
+    if len(points) and (points.min() < 0 or points.max() >= n_words):
+        raise ar.error(f"points.npy must hold rows of syn1, in [0, {n_words})")
+    if len(codes) and codes.max() > 1:
+        raise ar.error("codes.npy must hold only 0 and 1")
+
+
+def _assemble(ar, model, state, rng_states, keys, arrays):
+    from .vocab import Vocabulary
+
+    for name, value in state.items():
         setattr(model, name, value)
-    model.vocabulary = Vocabulary(keys, np.asarray(counts))
+    model.vocabulary = Vocabulary(keys, arrays["counts"])
     if "codes" in arrays:
         model.vocabulary.set_huffman(arrays["codes"], arrays["points"], arrays["code_offsets"])
     model.syn1neg = arrays.get("syn1neg")
     model.syn1 = arrays.get("syn1")
-    for name, mat in (("syn1neg", model.syn1neg), ("syn1", model.syn1)):
-        if mat is not None and mat.shape != syn0.shape:
-            raise ValueError(f"{path}: damaged model file: {name} has shape {mat.shape}, expected {syn0.shape}")
-    model._set_wv(syn0)
-    model._rng_states = [int(s) for s in meta.get("rng_states", [])] or None
-    model._rebuild_tables()
+    model._set_wv(arrays["syn0"])
+    model._rng_states = rng_states or None
+    try:
+        model._rebuild_tables()
+    except ValueError as exc:  # e.g. negative sampling over counts that are all zero
+        raise ar.error(f"the vocabulary cannot be trained on: {exc}") from None
     return model
