@@ -234,7 +234,7 @@ cdef class PhraseCounts:
         cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(blob)
         cdef int64_t i, n = cv.shape[0], at
         cdef uint64_t h
-        if ov.shape[0] != n + 1 or (n + 1 and (ov[0] != 0 or ov[n] != len(blob))):
+        if ov.shape[0] != n + 1 or ov[0] != 0 or ov[n] != len(blob):
             raise ValueError("key offsets do not match the keys and counts")
         for i in range(n):
             if ov[i + 1] < ov[i]:
