@@ -287,3 +287,17 @@ def test_counts_across_read_buffer_boundaries(tmp_path):
     from_file = Phrases(corpus_file=path, min_count=1, threshold=1.0, workers=1)
     from_list = Phrases(sentences, min_count=1, threshold=1.0)
     assert from_file.vocab == from_list.vocab
+
+
+def test_file_pruning_is_gensims_on_line_sentences(corpus_file):
+    from w2vfast import LineSentence
+    from_file = Phrases(corpus_file=corpus_file, min_count=3, threshold=2.0, max_vocab_size=1500)
+    from_lines = Phrases(LineSentence(corpus_file), min_count=3, threshold=2.0, max_vocab_size=1500)
+    assert from_file.min_reduce > 2
+    assert from_file.vocab == from_lines.vocab
+    gensim_phrases = pytest.importorskip("gensim.models.phrases", reason="gensim is not installed")
+    gensim_word2vec = pytest.importorskip("gensim.models.word2vec", reason="gensim is not installed")
+    theirs = gensim_phrases.Phrases(gensim_word2vec.LineSentence(corpus_file), min_count=3, threshold=2.0,
+                                    max_vocab_size=1500)
+    assert from_file.vocab == theirs.vocab
+    assert from_file.export_phrases() == theirs.export_phrases()

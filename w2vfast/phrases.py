@@ -127,8 +127,6 @@ class _Transformation:
 
 def _workers_for(path, workers):
     size = os.path.getsize(path)
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8)
     workers = int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -149,7 +147,9 @@ class Phrases(_Transformation):
 
     sentences : iterable of lists of str tokens, counted through a C token table.
     corpus_file : a plain text file (tokens split at whitespace, a sentence per line), counted in C by
-        `workers` threads (default: the CPU count, at most 8) over line-aligned byte ranges.
+        `workers` threads (default 1, which gives gensim's result even when pruning) over line-aligned byte
+        ranges; a thread's range is at least 1 MB. More threads pay where cores are free: each thread's table
+        is merged into the first at the end.
     phrases : a FrozenPhrases (or Phrases) whose phrases are joined before counting: the second pass that
         finds trigrams ("new_york city" -> "new_york_city") in a corpus_file without writing a joined copy.
         (For iterables, pass bigram[sentences] as gensim does.)
@@ -163,7 +163,7 @@ class Phrases(_Transformation):
 
     def __init__(self, sentences=None, min_count=5, threshold=10.0, max_vocab_size=40000000, delimiter="_",
                  progress_per=10000, scoring="default", connector_words=frozenset(), *, corpus_file=None,
-                 workers=None, phrases=None):
+                 workers=1, phrases=None):
         _check_settings(min_count, threshold, scoring, delimiter, max_vocab_size)
         self.min_count = int(min_count)
         self.threshold = float(threshold)
@@ -293,7 +293,7 @@ class Phrases(_Transformation):
         model.counts.words = int(stats.get("corpus_word_count", 0))
         model.counts.sentences = int(stats.get("sentences", 0))
         model.counts.min_reduce = int(stats.get("min_reduce", 1))
-        model.workers = None
+        model.workers = 1
         return model
 
 

@@ -36,8 +36,8 @@ def add_parser(sub):
                    help="prune rare unigrams and bigrams beyond this many")
     p.add_argument("--passes", type=int, default=1, metavar="N", help="2 or more: phrases of phrases (trigrams...)")
     p.add_argument("--save", metavar="FILE", help="also save the (last pass's) frozen phrases here")
-    p.add_argument("-threads", "--workers", dest="workers", type=int, default=None, metavar="N",
-                   help="counting threads (default: the CPU count, at most 8)")
+    p.add_argument("-threads", "--workers", dest="workers", type=int, default=1, metavar="N",
+                   help="counting threads")
     p.add_argument("-debug", dest="debug", type=int, default=2, metavar="N", help="0: quiet, 2: a summary")
     p.set_defaults(func=run)
 
