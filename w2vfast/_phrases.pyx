@@ -11,7 +11,6 @@
 Token policy as in _corpus.pyx: str tokens are their UTF-8/surrogateescape bytes.
 """
 import os
-import threading
 
 import numpy as np
 
@@ -82,6 +81,32 @@ cdef extern from "_phrases.h" nogil:
     int PHR_SCORE_NPMI
 
 
+cdef extern from *:
+    """
+    /* A flag another thread sets to stop the counting threads (Ctrl-C, an error in another thread). */
+    static inline int phr_flag_is_set(const int64_t *flag) {
+        return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+    }
+    static inline void phr_flag_store(int64_t *flag, int64_t value) {
+        __atomic_store_n(flag, value, __ATOMIC_RELAXED);
+    }
+    """
+    bint phr_flag_is_set(const int64_t *flag) nogil
+    void phr_flag_store(int64_t *flag, int64_t value) nogil
+
+
+cdef class Stop:
+    """Asks counting threads to stop after the read buffer in progress (1 MB)."""
+    cdef int64_t flag
+
+    def set(self):
+        phr_flag_store(&self.flag, 1)
+
+    @property
+    def is_set(self):
+        return phr_flag_is_set(&self.flag)
+
+
 cdef extern from "Python.h":
     bint PyUnicode_Check(PyObject *o)
     bint PyUnicode_IS_COMPACT_ASCII(PyObject *o)
@@ -99,6 +124,7 @@ cdef enum:
     ERR_NOMEM = -1
     ERR_TOO_MANY = -2
     ERR_IO = -3
+    STOPPED = 1
     KEEP_SENTENCES = 64        # learn_sentences: sentences kept alive for the counter's queue
 
 SCORINGS = {"default": PHR_SCORE_DEFAULT, "npmi": PHR_SCORE_NPMI}
@@ -296,7 +322,7 @@ cdef class PhraseCounts:
 # learning
 
 cdef int _learn_range(phr_counter *c, phr_joiner *j, const char *path, int64_t start, int64_t end,
-                      int *err) noexcept nogil:
+                      int *err, const int64_t *stop) noexcept nogil:
     cdef tok_reader r
     cdef const unsigned char *p = NULL
     cdef size_t n = 0
@@ -306,6 +332,9 @@ cdef int _learn_range(phr_counter *c, phr_joiner *j, const char *path, int64_t s
         tok_reader_close(&r)
         return ERR_IO
     while True:
+        if phr_flag_is_set(stop):
+            rc = STOPPED
+            break
         ev = phr_reader_chunk(&r, j, &p, &n)
         if ev == 1:
             rc = phr_counter_buffer(c, p, n, phr_joiner_readable(j) if j != NULL else tok_reader_readable(&r, p))
@@ -348,13 +377,17 @@ cdef class _RangeLearner:
         if self.has_joiner:
             phr_joiner_free(&self.j)
 
-    def run(self, path, int64_t start, int64_t end):
+    def run(self, path, int64_t start, int64_t end, Stop stop=None):
+        """Counts the range; returns early (its count incomplete) once stop is set."""
         cdef bytes bpath = os.fsencode(path)
         cdef const char *cpath = bpath
         cdef int rc, err = 0
         cdef phr_joiner *jp = &self.j if self.has_joiner else NULL
+        cdef const int64_t *flag = &stop.flag if stop is not None else NULL
         with nogil:
-            rc = _learn_range(&self.c, jp, cpath, start, end, &err)
+            rc = _learn_range(&self.c, jp, cpath, start, end, &err, flag)
+        if rc == STOPPED:
+            return
         if rc == ERR_IO:
             raise _io_error(err, bpath)
         if rc:
@@ -366,27 +399,11 @@ cdef class _RangeLearner:
         return pc
 
 
-def _run_threads(jobs):
-    """Runs each job (a callable) in its own thread; re-raises the first error here."""
-    errors = [None] * len(jobs)
-
-    def run(i):
-        try:
-            jobs[i]()
-        except BaseException as e:  # re-raised in the calling thread
-            errors[i] = e
-
-    if len(jobs) == 1:
-        jobs[0]()
-        return
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(jobs))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for e in errors:
-        if e is not None:
-            raise e
+def run_counting(work, n, Stop stop not None):
+    """work(i) for i in range(n) in threads through w2vfast.threads.run_threads, so that Ctrl-C or an error
+    in one thread stops the others (after their current read buffer) and nothing is left running."""
+    from .threads import run_threads
+    run_threads(work, n, stop.set, name="w2vfast-phrases")
 
 
 def learn_file(path, ranges, KeySet connectors not None, str delimiter, int64_t max_keys, PhraseTable base=None):
@@ -398,7 +415,8 @@ def learn_file(path, ranges, KeySet connectors not None, str delimiter, int64_t 
     cdef bytes delim = _encode(delimiter)
     ranges = [r for r in ranges if r[1] > r[0]] or [(0, 0)]
     learners = [_RangeLearner(connectors, delim, max_keys, base) for _ in ranges]
-    _run_threads([(lambda lr=lr, r=r: lr.run(path, r[0], r[1])) for lr, r in zip(learners, ranges)])
+    stop = Stop()
+    run_counting(lambda i: learners[i].run(path, ranges[i][0], ranges[i][1], stop), len(ranges), stop)
     cdef PhraseCounts total = learners[0].result()
     for lr in learners[1:]:
         total.merge(lr.result())
@@ -558,8 +576,10 @@ cdef class PhraseTable:
             tok_reader_close(&r)
             phr_joiner_free(&j)
 
-    def scan_joined(self, path, int64_t start, int64_t end, int64_t max_keys, int64_t max_sentence):
-        """scan_file's count of one range, phrases joined: (keys, counts, line summary as _Counter.lines)."""
+    def scan_joined(self, path, int64_t start, int64_t end, int64_t max_keys, int64_t max_sentence,
+                    Stop stop=None):
+        """scan_file's count of one range, phrases joined: (counts, line summary as _Counter.lines); None
+        when stop was set before the range was done."""
         cdef bytes bpath = os.fsencode(path)
         cdef const char *cpath = bpath
         cdef tok_counter c
@@ -568,6 +588,7 @@ cdef class PhraseTable:
         cdef const unsigned char *p = NULL
         cdef size_t n = 0
         cdef int ev, rc = 0, err = 0
+        cdef const int64_t *flag = &stop.flag if stop is not None else NULL
         memset(&c, 0, sizeof(c))
         if tok_table_init(&c.table, 4096) < 0:
             raise MemoryError()
@@ -581,6 +602,9 @@ cdef class PhraseTable:
                     err = r.err
                     rc = ERR_IO
                 while rc == 0:
+                    if phr_flag_is_set(flag):
+                        rc = STOPPED
+                        break
                     ev = phr_reader_chunk(&r, &j, &p, &n)
                     if ev == 1:
                         rc = tok_counter_buffer(&c, p, n, phr_joiner_readable(&j))
@@ -592,6 +616,8 @@ cdef class PhraseTable:
                 tok_reader_close(&r)
             if rc == ERR_IO:
                 raise _io_error(err, bpath)
+            if rc == STOPPED:
+                return None
             if rc:
                 raise _table_error(rc, repr(os.fsdecode(path)))
             result = PhraseCounts()

@@ -366,11 +366,12 @@ class FrozenPhrases(_Transformation):
         ranges = [r for r in line_ranges(path, _workers_for(path, workers)) if r[1] > r[0]]
         table = self._table()
         results = [None] * len(ranges)
+        stop = _phrases.Stop()
 
-        def job(i):
-            results[i] = table.scan_joined(path, ranges[i][0], ranges[i][1], max_keys, max_sentence_length)
+        def work(i):
+            results[i] = table.scan_joined(path, ranges[i][0], ranges[i][1], max_keys, max_sentence_length, stop)
 
-        _phrases._run_threads([(lambda i=i: job(i)) for i in range(len(ranges))])
+        _phrases.run_counting(work, len(ranges), stop)
         total = results[0][0]
         for counts, _ in results[1:]:
             total.merge(counts)
