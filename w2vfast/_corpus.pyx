@@ -26,6 +26,7 @@ from libc.string cimport memcpy, memset
 
 from w2vfast._kernels cimport (KernelWorker, LearningRate, Model, Schedule, Worker, real, schedule_advance,
                                schedule_alpha, train_batch, train_batch_held, release_private)
+from w2vfast._phrases cimport PhraseTable
 
 
 cdef extern from "_tokens.h" nogil:
@@ -66,6 +67,12 @@ cdef extern from "_tokens.h" nogil:
     int tok_reader_open(tok_reader *r, const char *path, int64_t start, int64_t end, size_t bufsize)
     int tok_reader_chunk(tok_reader *r, const unsigned char **p, size_t *n)
     size_t tok_reader_readable(const tok_reader *r, const unsigned char *p)
+
+
+cdef extern from "_phrases.h" nogil:
+    # phrase joining inside the range reader: j is an opaque joiner from PhraseTable.new_joiner(), or NULL
+    int phr_reader_chunk(tok_reader *r, void *j, const unsigned char **p, size_t *n)
+    void phr_joiner_destroy(void *j)
 
 
 cdef extern from "_jobqueue.h" nogil:
@@ -539,6 +546,7 @@ cdef struct RangeRun:
     int64_t out_cap_ids
     int64_t out_cap_ends
     int failed               # RUN_COLLECT ran out of memory
+    void *join               # a phrase joiner applied while reading, or NULL
     const Model *model       # training mode
     Worker *worker
     Schedule *schedule
@@ -617,7 +625,7 @@ cdef int _run_range(RangeRun *run, const char *path, int64_t start, int64_t end)
         free(ends)
         return ERR_IO
     while True:
-        ev = tok_reader_chunk(&r, &p, &n)
+        ev = phr_reader_chunk(&r, run.join, &p, &n)
         if ev != 1:
             if ev < 0:
                 run.err = r.err
@@ -734,10 +742,10 @@ def count_file_range(TokenTable table not None, path, long long start, long long
 
 
 def encode_file_range(TokenTable table not None, path, long long start=0, long long end=-1,
-                      int max_sentence_length=10000):
+                      int max_sentence_length=10000, PhraseTable phrases=None):
     """Read [start, end) of path (end=-1: to the end of the file) exactly as train_file_range does and
     return what it would train on: (ids, sentence_ends, raw_words) in the layout of encode_sentences.
-    Holds the whole range in memory: meant for tests and small files."""
+    Holds the whole range in memory: meant for tests and small files. phrases: as in train_file_range."""
     size = _check_regular_file(path)
     if end < 0:
         end = size
@@ -745,6 +753,8 @@ def encode_file_range(TokenTable table not None, path, long long start=0, long l
     cdef RangeRun run
     _init_run(&run, table, max_sentence_length, 10000, RUN_COLLECT)
     cdef int32_t[::1] iv
+    if phrases is not None:
+        run.join = phrases.new_joiner()
     try:
         if _run_path(&run, path, start, end) or run.failed:
             raise MemoryError()
@@ -759,12 +769,13 @@ def encode_file_range(TokenTable table not None, path, long long start=0, long l
     finally:
         free(run.out_ids)
         free(run.out_ends)
+        phr_joiner_destroy(run.join)
     return ids, ends, run.raw
 
 
 def train_file_range(KernelWorker worker not None, TokenTable table not None, LearningRate lr not None, path,
                      long long start, long long end, int max_sentence_length=10000, int batch_words=10000,
-                     StopFlag stop=None):
+                     StopFlag stop=None, PhraseTable phrases=None):
     """Train on the tokens of bytes [start, end) of an uncompressed text file, entirely without the GIL.
 
     table maps tokens to rows of the model behind worker (its keys in row order). Sentences end at each
@@ -774,6 +785,9 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     size. Several threads may train their own ranges at once with their own workers and a shared lr.
 
     Once `stop` is set (from another thread), the range ends after the batch in progress.
+
+    phrases (a w2vfast._phrases.PhraseTable) joins known phrases as the range is read, so the model trains
+    on "new_york" where the file says "new york"; sentences are then cut from the joined tokens.
 
     Returns (raw_words, effective_words): tokens read (out-of-vocabulary ones included) and words kept by
     the kernel after subsampling.
@@ -787,6 +801,8 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
     run.schedule = &lr.s
     run.stop = &stop.flag if stop is not None else NULL
     cdef int rc
+    if phrases is not None:
+        run.join = phrases.new_joiner()
     worker._busy = True
     try:
         rc = _run_path(&run, path, start, end)
@@ -794,6 +810,7 @@ def train_file_range(KernelWorker worker not None, TokenTable table not None, Le
         with nogil:
             release_private(&worker.model.m, &worker.w)    # merge what the worker's private rows still hold
         worker._busy = False
+        phr_joiner_destroy(run.join)
     if rc < 0:
         raise MemoryError()
     return run.raw, run.effective

@@ -18,6 +18,7 @@ from ._kernels import KernelModel, KernelWorker
 from .callbacks import call_hook
 from .errors import FormatError
 from .keyedvectors import KeyedVectors
+from .phrases import as_frozen, line_ranges
 from .progress import Progress
 from .schedule import SCHEDULES, make_schedule
 from .threads import run_threads
@@ -59,6 +60,8 @@ class Word2Vec:
     alpha_schedule : "global" (default: alpha falls with the words all threads have read together, as in
         word2vec.c and gensim's iterable mode) or "per-worker" (gensim 4's corpus_file schedule, where each
         thread's own words move alpha within an epoch, so it ends higher; see w2vfast.schedule).
+    phrases : a w2vfast FrozenPhrases (or Phrases) whose phrases are joined as the corpus is read: in the C
+        reader for corpus_file (no joined copy of the file needed), through phrases[...] for iterables.
     """
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
@@ -66,7 +69,7 @@ class Word2Vec:
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
                  sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, *, max_sentence_length=10000, shared_negatives=False,
-                 progress=None, alpha_schedule="global", private_rows=None):
+                 progress=None, alpha_schedule="global", private_rows=None, phrases=None):
         self.vector_size = int(vector_size)
         self.alpha = float(alpha)
         self.window = int(window)
@@ -96,6 +99,7 @@ class Word2Vec:
         self.progress = progress
         self.alpha_schedule = alpha_schedule
         self.private_rows = None if private_rows is None else int(private_rows)
+        self.phrases = None if phrases is None else as_frozen(phrases)
         self._validate()
 
         self.wv = KeyedVectors(self.vector_size)
@@ -170,13 +174,15 @@ class Word2Vec:
         self._check_sources(corpus_iterable, corpus_file)
         t0 = time.perf_counter()
         if corpus_file is not None:
-            scan = scan_file(corpus_file, max_vocab_size=self.max_vocab_size, workers=self.workers,
-                             max_sentence_length=self.max_sentence_length)
+            # with phrases, the scan counts the joined tokens the training reader will see
+            scanner = scan_file if self.phrases is None else self.phrases.scan_file
+            scan = scanner(corpus_file, max_vocab_size=self.max_vocab_size, workers=self.workers,
+                           max_sentence_length=self.max_sentence_length)
             keys, counts = scan.keys, scan.counts
             total_words, total_sentences = scan.total_words, scan.total_sentences
         else:
             counter, total_words, total_sentences = _vocab.count_words(
-                corpus_iterable, max_vocab_size=self.max_vocab_size, progress_per=progress_per)
+                self._phrased(corpus_iterable), max_vocab_size=self.max_vocab_size, progress_per=progress_per)
             keys, counts = list(counter), np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
         logger.info("collected %d word types from %d words and %d sentences in %.2fs",
                     len(keys), total_words, total_sentences, time.perf_counter() - t0)
@@ -396,8 +402,8 @@ class Word2Vec:
                     raw, eff = self._train_epoch_file(corpus_file, workers, rates, schedule, stop, progress, epoch,
                                                       epochs, report_delay)
                 else:
-                    raw, eff = self._train_epoch_iterable(corpus_iterable, workers, rates, schedule, stop, progress,
-                                                          epoch, epochs, queue_factor)
+                    raw, eff = self._train_epoch_iterable(self._phrased(corpus_iterable), workers, rates, schedule,
+                                                          stop, progress, epoch, epochs, queue_factor)
                 elapsed = time.perf_counter() - t0
                 raw_total += raw
                 eff_total += eff
@@ -439,6 +445,9 @@ class Word2Vec:
             self._token_table = TokenTable(self.vocabulary.index_to_key)
         return self._token_table
 
+    def _phrased(self, corpus_iterable):
+        return corpus_iterable if self.phrases is None else self.phrases[corpus_iterable]
+
     def _train_epoch_file(self, path, workers, rates, schedule, stop, progress, epoch, epochs, report_delay):
         table = self._token_table_for_training()
         # Several byte ranges per thread, claimed as threads come free, so no thread idles at the end of an
@@ -446,12 +455,16 @@ class Word2Vec:
         # The per-worker schedule is gensim's corpus_file design: thread i owns the i-th contiguous share of
         # the file, and its alpha follows its progress through that share.
         n = len(workers)
+        # with phrases, no phrase may straddle two ranges: the file is cut at line starts
+        ranges = file_ranges if self.phrases is None else line_ranges
         if self.alpha_schedule == "per-worker":
-            sources = [iter([r]) for r in file_ranges(path, n)]   # thread i: range i, nothing else
+            sources = [iter([r]) for r in ranges(path, n)]   # thread i: range i, nothing else
         else:
-            sources = [iter(file_ranges(path, 1 if n == 1 else RANGES_PER_WORKER * n))] * n
+            sources = [iter(ranges(path, 1 if n == 1 else RANGES_PER_WORKER * n))] * n
         claim = threading.Lock()
         results = [[0, 0] for _ in workers]
+
+        phrase_table = None if self.phrases is None else self.phrases._table()
 
         def work(i):
             while not stop.is_set:
@@ -460,7 +473,7 @@ class Word2Vec:
                 if r is None:
                     return
                 raw, eff = train_file_range(workers[i], table, rates[i], path, r[0], r[1],
-                                            self.max_sentence_length, self.batch_words, stop)
+                                            self.max_sentence_length, self.batch_words, stop, phrase_table)
                 results[i][0] += raw
                 results[i][1] += eff
 

@@ -1,4 +1,4 @@
-"""The `w2vfast` command: demo, train, similar, nn, analogy, accuracy, evaluate, convert, plot.
+"""The `w2vfast` command: demo, train, phrases, similar, nn, analogy, accuracy, evaluate, convert, plot.
 
 Each subcommand lives in its own module here and adds its parser to the one built below. Errors in the
 input (missing files, bad settings, damaged vector files, unwritable outputs) print one line naming the
@@ -7,7 +7,7 @@ problem and exit with status 2; -v shows the traceback.
 import logging
 import sys
 
-from . import accuracy, convert, demo, plot, query, train
+from . import accuracy, convert, demo, phrases, plot, query, train
 from .options import Parser
 
 
@@ -20,6 +20,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
     demo.add_parser(sub)
     train.add_parser(sub)
+    phrases.add_parser(sub)
     query.add_parsers(sub)
     accuracy.add_parsers(sub)
     convert.add_parser(sub)

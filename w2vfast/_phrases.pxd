@@ -1,0 +1,31 @@
+# The C side of a frozen phrase set, shared with _corpus.pyx so that the corpus_file training reader can
+# join phrases as it reads (phr_reader_chunk in _phrases.h). The joiner crosses the module boundary as an
+# opaque pointer: new_joiner() makes one, phr_joiner_destroy() (from _phrases.h) frees it.
+
+from libc.stdint cimport int64_t, uint32_t
+
+cdef extern from "_tokens.h" nogil:
+    ctypedef struct tok_entry:
+        int64_t val
+        uint32_t len
+    ctypedef struct tok_table:
+        int64_t n
+        tok_entry *entries
+        uint32_t *slots
+
+
+cdef class KeySet:
+    """A read-only set of str keys held as their UTF-8/surrogateescape bytes in a C table."""
+    cdef tok_table t
+    cdef int64_t size
+
+
+cdef class PhraseTable:
+    """A frozen phrase set for C: phrase bytes -> score, with the connector words and delimiter it needs."""
+    cdef tok_table t
+    cdef KeySet connectors
+    cdef bytes delim
+    cdef readonly double threshold
+
+    cdef void *new_joiner(self) except NULL
+    cdef int _init_joiner(self, void *joiner) except -1
