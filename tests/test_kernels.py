@@ -556,6 +556,40 @@ def test_private_rows_are_merged_not_overwritten():
     untouched = base.copy()
     K.merge_private_rows(untouched, mine, base)
     np.testing.assert_array_equal(untouched, mine)
+    halves = theirs.copy()
+    K.merge_private_rows(halves, mine, base, 0.5)
+    np.testing.assert_allclose(halves, theirs + 0.5 * (mine - base), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("sg,hs,negative", [(1, 1, 0), (1, 0, 5), (0, 0, 5)])
+def test_four_workers_sharing_their_private_rows_stay_bounded(sg, hs, negative):
+    # Four workers that each move their private copies thousands of times between merges: adding every move
+    # in full overshoots four-fold and the rows blow up (tens, from a start near 0.01); with the share that
+    # Word2Vec uses (merge_scale = 2/4) they stay as small as one worker's.
+    W = 4
+    _, a = make_vocab(30, V=80, D=16, scale=0.01)
+    a["syn1"][:] = 0
+    a["syn1neg"][:] = 0
+    model = kernel_model(a, sg=sg, hs=hs, negative=negative, window=5)
+    rng = np.random.default_rng(1)
+    jobs = [np.minimum(rng.zipf(1.3, size=10000) - 1, 79).astype(np.int32) for _ in range(W * 10)]
+    ends = np.arange(100, 10001, 100, dtype=np.int32)
+    workers = [K.KernelWorker(model, 3, i, private_rows=80, private_hs_rows=79, sync_words=20000,
+                              merge_scale=2 / W) for i in range(W)]
+    barrier = threading.Barrier(W)
+
+    def run(i):
+        barrier.wait()
+        for ids in jobs[i::W]:
+            workers[i].train_alpha(ids, ends, 0.025)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(W)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out = a["syn1"] if hs else a["syn1neg"]
+    assert np.abs(a["syn0"]).max() < 5 and np.abs(out).max() < 5
 
 
 def test_threads_with_private_rows_train_together():
@@ -583,6 +617,9 @@ def test_threads_with_private_rows_train_together():
 
 
 def test_private_row_counts_are_clipped_and_checked():
+    _, a0 = make_vocab(23, V=30, D=8)
+    with pytest.raises(ValueError, match="merge_scale"):
+        K.KernelWorker(kernel_model(a0, sg=1, hs=0, negative=5), 0, 0, merge_scale=0)
     _, a = make_vocab(23, V=30, D=8)
     ns = kernel_model(a, sg=1, hs=0, negative=5)
     assert K.KernelWorker(ns, 0, 0, private_rows=1000).private_rows == (30, 30, 0)

@@ -223,3 +223,20 @@ def test_output_vectors_and_in_out_similarity(planted):
     hs_only = Word2Vec(sentences[:200], vector_size=8, min_count=1, hs=1, negative=0, epochs=1)
     with pytest.raises(ValueError, match="hierarchical softmax"):
         hs_only.wv_out
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_workers_scale_their_private_rows_merges(planted, workers):
+    # Several workers keep private copies of the busiest rows; past two, each adds 2/workers of its move at a
+    # merge (adding them in full overshoots and diverges); one worker shares every row.
+    sentences, _ = planted
+    model = Word2Vec(vector_size=10, min_count=1, workers=workers, sg=1, hs=1, negative=5)
+    model.build_vocab(sentences)
+    kernel_workers = model._workers(model._kernel_model(False), model.corpus_total_words)
+    V = len(model.wv)
+    for w in kernel_workers:
+        assert w.merge_scale == pytest.approx(min(1, 2 / workers))
+        assert w.private_rows == ((0, 0, 0) if workers == 1 else (V, V, V - 1))
+    off = Word2Vec(vector_size=10, min_count=1, workers=workers, private_rows=0)
+    off.build_vocab(sentences)
+    assert all(w.private_rows == (0, 0, 0) for w in off._workers(off._kernel_model(False), 1000))

@@ -16,6 +16,7 @@ cdef extern from "_vecmath.h" nogil:
         int32_t first
         int32_t count       # 0: no private rows
         int64_t *lock
+        real scale          # share of its change a worker adds to the shared rows at a merge
 
 cdef struct Model:
     real *syn0              # V x size input vectors ("WI"); row w is word w's vector

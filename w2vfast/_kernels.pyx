@@ -39,7 +39,7 @@ cdef extern from "_vecmath.h" nogil:
     void w2v_train_rows(int size, const float *l1, float *work, float *out, const int32_t *rows, int k,
                         const uint8_t *codes, float alpha, double *loss, const w2v_hot *hot)
     float *w2v_row(float *mat, int32_t r, int size, const w2v_hot *h)
-    void w2v_hot_merge(float *shared, const float *rows, const float *base, int64_t n)
+    void w2v_hot_merge(float *shared, const float *rows, const float *base, int64_t n, float scale)
     void w2v_hot_pull(const float *mat, int size, w2v_hot *h)
     void w2v_hot_push(float *mat, int size, const w2v_hot *h)
     bint w2v_trylock(int64_t *l)
@@ -714,7 +714,7 @@ cdef int64_t _worker_run(KernelWorker self, ids, sentence_ends, real alpha, Sche
     return effective
 
 
-cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int32_t first, int count):
+cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int32_t first, int count, real scale):
     """Point h at fresh private buffers for `count` rows from `first` (count 0: none)."""
     cdef Py_ssize_t nbytes = <Py_ssize_t>max(count, 1) * model.m.size * sizeof(real)
     rows = _aligned_buffer(nbytes)
@@ -725,6 +725,7 @@ cdef void _set_private(w2v_hot *h, object buffers, KernelModel model, int32_t fi
     h.first = first if count > 0 else 0
     h.count = count
     h.lock = model.locks
+    h.scale = scale
 
 
 cdef class KernelWorker:
@@ -746,12 +747,15 @@ cdef class KernelWorker:
         of each call; the corpus readers' loops (train_file_range, train_queue) merge only every sync_words
         words and when they finish, so there it must be > 0. Other threads see a worker's changes to those rows
         at its next merge.
+    merge_scale: the share of its change to the private rows a worker adds to the shared rows at a merge.
+        Word2Vec uses min(1, 2 / workers): adding every move in full diverges with three or more workers
+        (see w2v_hot_merge in _vecmath.h).
 
-    With one worker, private rows give exactly the result of shared rows (the merge takes the private value
-    where no other worker changed the shared one)."""
+    With one worker (merge_scale 1), private rows give exactly the result of shared rows (the merge takes the
+    private value where no other worker changed the shared one)."""
 
     def __init__(self, KernelModel model not None, seed, stream, int max_sentence=10000, int private_rows=0,
-                 int private_hs_rows=0, long long sync_words=0):
+                 int private_hs_rows=0, long long sync_words=0, double merge_scale=1.0):
         if max_sentence < 1:
             raise ValueError(f"max_sentence must be >= 1, got {max_sentence}")
         if private_rows < 0 or private_hs_rows < 0:
@@ -759,6 +763,8 @@ cdef class KernelWorker:
                              f"{private_hs_rows}")
         if sync_words < 0:
             raise ValueError(f"sync_words must be >= 0, got {sync_words}")
+        if not (0.0 < merge_scale <= 1.0):
+            raise ValueError(f"merge_scale must be in (0, 1], got {merge_scale}")
         cdef int size = model.m.size
         cdef int V = model.m.vocab_size
         cdef int n_rows = min(private_rows, V)
@@ -770,9 +776,9 @@ cdef class KernelWorker:
         negs = _aligned_buffer((model.m.negative + 1) * sizeof(int32_t))
         buffers = [neu1, work, kept, negs]
         memset(&self.w, 0, sizeof(Worker))
-        _set_private(&self.w.hot_in, buffers, model, 0, n_rows)
-        _set_private(&self.w.hot_out, buffers, model, 0, n_rows if model.m.negative else 0)
-        _set_private(&self.w.hot_hs, buffers, model, V - 1 - n_hs, n_hs)
+        _set_private(&self.w.hot_in, buffers, model, 0, n_rows, merge_scale)
+        _set_private(&self.w.hot_out, buffers, model, 0, n_rows if model.m.negative else 0, merge_scale)
+        _set_private(&self.w.hot_hs, buffers, model, V - 1 - n_hs, n_hs, merge_scale)
         self.w.sync_words = sync_words
         self._scratch = tuple(buffers)
         self.w.rng = seed_rng(<uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF),
@@ -788,6 +794,11 @@ cdef class KernelWorker:
     def private_rows(self):
         """(syn0 rows, syn1neg rows, syn1 rows) this worker holds privately."""
         return (self.w.hot_in.count, self.w.hot_out.count, self.w.hot_hs.count)
+
+    @property
+    def merge_scale(self):
+        """The share of its change to the private rows this worker adds to the shared rows at a merge."""
+        return self.w.hot_in.scale
 
     def train(self, ids, sentence_ends, LearningRate lr not None, long long raw_words):
         """Train on the sentences packed in ids with the schedule's current alpha, then advance the schedule
@@ -929,15 +940,15 @@ def cbow_update(syn0, syn1neg, syn1, codes, points, code_offset, contexts, int c
     return loss
 
 
-def merge_private_rows(shared, rows, base):
-    """The merge of a worker's private rows, on three float32 arrays of one size (for tests): where shared
-    still equals base it becomes rows, elsewhere it gains rows - base."""
+def merge_private_rows(shared, rows, base, double scale=1.0):
+    """The merge of a worker's private rows, on three float32 arrays of one size (for tests): shared gains
+    scale * (rows - base); with scale 1, where shared still equals base it becomes rows exactly."""
     for name, arr in (("shared", shared), ("rows", rows), ("base", base)):
         _check_array(name, arr, np.float32, 1, name == "shared")
     if not (shared.shape == rows.shape == base.shape):
         raise ValueError("shared, rows and base must have one shape")
     w2v_hot_merge(<real *>cnp.PyArray_DATA(shared), <const real *>cnp.PyArray_DATA(rows),
-                  <const real *>cnp.PyArray_DATA(base), shared.shape[0])
+                  <const real *>cnp.PyArray_DATA(base), shared.shape[0], <real>scale)
 
 
 def sample_negatives(KernelModel model not None, seed, Py_ssize_t n):

@@ -147,6 +147,7 @@ typedef struct {
     int32_t first;
     int32_t count;
     int64_t *lock;      /* the model's merge lock (one for all matrices) */
+    float scale;        /* share of its change a worker adds to the shared rows (see w2v_hot_merge) */
 } w2v_hot;
 
 /* Row r of the matrix mat: the private copy when the worker holds one. */
@@ -197,23 +198,38 @@ static void w2v_hot_pull(const float *mat, int size, w2v_hot *h) {
     memcpy(h->base, shared, nbytes);
 }
 
-/* Add this worker's change since the last pull to the shared rows. Where no other worker changed an element
- * meanwhile it takes the private value itself, so that a lone worker's result does not depend on when it
- * merges (shared + (mine - base) would round differently). */
+/* Add `scale` times this worker's change since the last pull to the shared rows.
+ *
+ * Why not always the whole change: every worker updates its private rows thousands of times between merges,
+ * enough for each to move them most of the way to where its own data would settle them. W workers that all
+ * add their whole move overshoot W-fold: with W = 2 the rows swing about that point without growing, but
+ * past two workers they oscillate with growing amplitude (seen: skip-gram HS with 3 threads diverged). A
+ * worker that adds scale = 2/W of its move keeps the W moves together at the two-worker level; while the
+ * rows are still far from settled (all workers moving them the same way) they then move as two workers'
+ * updates would move them, not W workers'. These rows are, by choice, ones every worker updates all the time.
+ *
+ * With scale = 1, where no other worker changed an element meanwhile it takes the private value itself, so
+ * that a lone worker's result does not depend on when it merges (shared + (mine - base) rounds otherwise). */
 W2V_CLONES
 static void w2v_hot_merge(float *W2V_RESTRICT shared, const float *W2V_RESTRICT rows,
-                          const float *W2V_RESTRICT base, int64_t n) {
+                          const float *W2V_RESTRICT base, int64_t n, float scale) {
     int64_t q;
+    if (scale == 1.0f) {
 #pragma omp simd
-    for (q = 0; q < n; q++) {
-        float s = shared[q], b = base[q], r = rows[q];
-        shared[q] = (s == b) ? r : s + (r - b);
+        for (q = 0; q < n; q++) {
+            float s = shared[q], b = base[q], r = rows[q];
+            shared[q] = (s == b) ? r : s + (r - b);
+        }
+    } else {
+#pragma omp simd
+        for (q = 0; q < n; q++)
+            shared[q] += scale * (rows[q] - base[q]);
     }
 }
 
 /* The caller holds the merge lock. */
 static void w2v_hot_push(float *mat, int size, const w2v_hot *h) {
-    w2v_hot_merge(mat + (int64_t)h->first * size, h->rows, h->base, (int64_t)h->count * size);
+    w2v_hot_merge(mat + (int64_t)h->first * size, h->rows, h->base, (int64_t)h->count * size, h->scale);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */

@@ -337,8 +337,10 @@ class Word2Vec:
         rows, hs_rows = self._private_rows()
         sync = self._sync_words(max(rows, hs_rows), words_per_epoch)
         for i in range(self.workers):
+            # past two workers, each adds 2/workers of its move of the private rows at a merge: adding them in
+            # full overshoots and diverges (see w2v_hot_merge in _vecmath.h)
             w = KernelWorker(kernel_model, self.seed, i, self.max_sentence_length, private_rows=rows,
-                             private_hs_rows=hs_rows, sync_words=sync)
+                             private_hs_rows=hs_rows, sync_words=sync, merge_scale=min(1.0, 2.0 / self.workers))
             if self._rng_states is not None and i < len(self._rng_states):
                 w.rng_state = self._rng_states[i]
             workers.append(w)
