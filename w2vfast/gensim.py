@@ -136,7 +136,7 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
             if self.hs:
                 engine.vocabulary.set_huffman(*_flat_huffman(wv))
             engine._rebuild_tables()
-            engine.corpus_count, engine.corpus_total_words = self.corpus_count, self.corpus_total_words
+            engine._quiet_checks = True  # gensim's own checks have warned already
             self._engine, self._engine_key = engine, key
         for s in _SETTINGS:
             setattr(engine, s, getattr(self, s))
