@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 
+from .errors import MissingDependency
+
 logger = logging.getLogger(__name__)
 
 _MIGRATION = " (see gensim's 'Migrating from Gensim 3.x to 4' notes)"
@@ -114,7 +116,7 @@ class KeyedVectorsCompat:
         try:
             import ot
         except ImportError:
-            raise NotImplementedError("wmdistance() needs the POT optimal-transport library: pip install POT") \
+            raise MissingDependency("wmdistance() needs the POT optimal-transport library: pip install POT") \
                 from None
         len1, len2 = len(document1), len(document2)
         document1 = [t for t in document1 if t in self]

@@ -265,7 +265,13 @@ class Word2Vec(Word2VecCompat):
 
     def _set_wv(self, syn0):
         v = self.vocabulary
-        self.wv = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+        fresh = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+        if isinstance(self.wv, KeyedVectors) and self.wv.vector_size == fresh.vector_size:
+            # gensim keeps model.wv the same object through build_vocab(update=True): a `wv = model.wv`
+            # held by the caller must see the new words
+            self.wv.__dict__.update(fresh.__dict__)
+        else:
+            self.wv = fresh
 
     def _check_consistent(self):
         """model.wv must still describe model.vocabulary row for row (a user may have reordered or grown it)."""
