@@ -108,6 +108,16 @@ def test_files_pickles_and_copies_are_gensims(sentences, tmp_path):
     np.testing.assert_array_equal(kv.vectors, model.wv.vectors)
 
 
+def test_plain_gensim_files_load_as_the_face_and_train_on(sentences, tmp_path):
+    old = gensim.models.Word2Vec(sentences[:300], vector_size=8, min_count=1, workers=1, epochs=1)
+    old.save(str(tmp_path / "old.model"))
+    model = Word2Vec.load(str(tmp_path / "old.model"))
+    assert type(model) is Word2Vec
+    np.testing.assert_array_equal(model.wv.vectors, old.wv.vectors)
+    model.train(sentences, total_examples=len(sentences), epochs=1)
+    assert model._engine is not None and model.train_count == 2
+
+
 def test_gensim_files_without_gensim_explain_themselves(sentences, tmp_path, monkeypatch):
     import sys
     model = gensim.models.Word2Vec(sentences[:200], vector_size=8, min_count=1, workers=1, epochs=1)

@@ -209,6 +209,18 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
         ignore = set(ignore) | {"_engine"}
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
+    @classmethod
+    def load(cls, *args, **kwargs):
+        """gensim's load(); a model saved by plain gensim comes back as this class, so that existing gensim
+        model files train on with w2vfast after the one-import change."""
+        model = _gensim_word2vec.Word2Vec.load(*args, **kwargs)
+        if not isinstance(model, cls):
+            model.__class__ = cls  # a subclass that only adds attributes: the object needs nothing else
+        for name, default in (("max_sentence_length", 10000), ("shared_negatives", False), ("progress", None),
+                              ("alpha_schedule", "global"), ("_engine", None), ("_engine_key", None)):
+            model.__dict__.setdefault(name, default)
+        return model
+
     def as_plain_gensim(self):
         """The same model as a plain gensim.models.Word2Vec (shared arrays), to save for machines without
         w2vfast: its save() file names gensim's class only."""

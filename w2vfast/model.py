@@ -507,7 +507,14 @@ class Word2Vec(Word2VecCompat):
         return raw_words, sum(effective)
 
     def get_latest_training_loss(self):
-        """Summed training loss of the latest train() call (needs compute_loss=True)."""
+        """Summed training loss of the latest train() call (needs compute_loss=True).
+
+        The sum of -log sigma(+-dot) over every prediction the kernels made (each positive, negative and
+        Huffman-node term), all epochs of the call: gensim's per-term definition. gensim reports less on the
+        same run: its jobs overwrite each other's running totals when workers > 1, it sums in float32, and it
+        leaves out terms with |dot| >= 6 (see the README's "Training loss"). This sum is in float64 and does
+        not depend on the number of threads.
+        """
         return self.running_training_loss
 
     # ------------------------------------------------------------------------------- output vectors
