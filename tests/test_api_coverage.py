@@ -89,6 +89,22 @@ def test_hs_paths_are_visible_and_score_prefers_real_sentences(small):
     assert np.mean(model.score(swapped) < real) >= 0.8
 
 
+def test_keyedvectors_files_keep_huffman_paths_and_refuse_foreign_files(small, tmp_path):
+    model, _ = small
+    model.wv.save(tmp_path / "hs.kv")
+    kv = w2vfast.KeyedVectors.load(tmp_path / "hs.kv")
+    for key in model.wv.index_to_key:
+        np.testing.assert_array_equal(kv.get_vecattr(key, "point"), model.wv.get_vecattr(key, "point"))
+        np.testing.assert_array_equal(kv.get_vecattr(key, "code"), model.wv.get_vecattr(key, "code"))
+    np.testing.assert_array_equal(kv.expandos["count"], model.wv.expandos["count"])
+    model.save(tmp_path / "whole.model")
+    with pytest.raises(w2vfast.FormatError, match="Word2Vec.load"):
+        w2vfast.KeyedVectors.load(tmp_path / "whole.model")
+    (tmp_path / "text.kv").write_text("3 2\na 1 2\n")
+    with pytest.raises(w2vfast.FormatError, match="load_word2vec_format"):
+        w2vfast.KeyedVectors.load(tmp_path / "text.kv")
+
+
 def test_predict_output_word_is_a_distribution(small):
     model, _ = small
     top = model.predict_output_word(["f0c0", "f0c1"], topn=len(model.wv))

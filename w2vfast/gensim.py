@@ -103,6 +103,16 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
                     len(self.raw_vocab), scan.total_words, scan.total_sentences, time.perf_counter() - t0)
         return scan.total_words, scan.total_sentences
 
+    def prepare_weights(self, update=False):
+        """gensim's prepare_weights(), then the engine's tables, so that (as with w2vfast.Word2Vec) the
+        per-vocabulary setup is part of build_vocab() rather than of the first train()."""
+        super().prepare_weights(update=update)
+        if len(self.wv) and not self._locked():
+            try:
+                self._engine_for_training()
+            except ValueError:  # settings gensim only rejects at train(): let train() report them
+                self._engine = None
+
     # -------------------------------------------------------------------------------------- training
     def _engine_for_training(self):
         """A w2vfast Word2Vec whose vocabulary and matrices are views of this object's own arrays.
@@ -128,15 +138,14 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
                 vector_size=self.vector_size, alpha=self.alpha, min_alpha=self.min_alpha,
                 **{s: getattr(self, s) for s in _SETTINGS}, max_sentence_length=self.max_sentence_length,
                 shared_negatives=self.shared_negatives, progress=self.progress, alpha_schedule=self.alpha_schedule)
-            counts = np.asarray(wv.expandos["count"][:len(wv.index_to_key)], dtype=np.int64)
-            engine.vocabulary = Vocabulary(wv.index_to_key, counts)
+            engine._quiet_checks = True  # gensim's own checks warn; gensim's wv has its own Huffman attributes
+            engine.vocabulary = _shared_vocabulary(wv)
             engine.wv = _EngineVectors.from_arrays(engine.vocabulary.index_to_key, arrays[0],
                                                    key_to_index=engine.vocabulary.key_to_index)
             engine.syn1neg, engine.syn1 = arrays[1], arrays[2]
             if self.hs:
                 engine.vocabulary.set_huffman(*_flat_huffman(wv))
             engine._rebuild_tables()
-            engine._quiet_checks = True  # gensim's own checks have warned already
             self._engine, self._engine_key = engine, key
         for s in _SETTINGS:
             setattr(engine, s, getattr(self, s))
@@ -232,6 +241,19 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
 
     def __str__(self):
         return super().__str__().replace("Word2Vec<", "Word2Vec<w2vfast, ", 1)
+
+
+def _shared_vocabulary(wv):
+    """A w2vfast Vocabulary over gensim's own key list and key->row dict (not copied)."""
+    n = len(wv.index_to_key)
+    if len(wv.key_to_index) != n:
+        raise ValueError(f"wv has {n} keys in index_to_key but {len(wv.key_to_index)} in key_to_index")
+    vocabulary = Vocabulary.__new__(Vocabulary)
+    vocabulary.index_to_key = wv.index_to_key
+    vocabulary.key_to_index = wv.key_to_index
+    vocabulary.counts = np.asarray(wv.expandos["count"][:n], dtype=np.int64)
+    vocabulary.codes = vocabulary.points = vocabulary.code_offsets = None
+    return vocabulary
 
 
 def _flat_huffman(wv):

@@ -160,12 +160,13 @@ class Word2VecCompat:
     def _publish_huffman(self):
         """Expose each word's Huffman path as wv's "code" and "point" attributes, as gensim does."""
         v = self.vocabulary
-        if not self.hs or v.codes is None or self.wv is None or len(self.wv) != len(v):
+        if not self.hs or v.codes is None or self.wv is None or len(self.wv) != len(v) \
+                or getattr(self, "_quiet_checks", False):  # the gensim face's engine: gensim has its own
             return
-        cuts = v.code_offsets[1:-1]
+        bounds = list(zip(v.code_offsets[:-1].tolist(), v.code_offsets[1:].tolist()))
         for name, flat in (("code", v.codes), ("point", v.points)):
             values = np.empty(len(v), dtype=object)
-            values[:] = np.split(flat, cuts)
+            values[:] = [flat[a:b] for a, b in bounds]  # views into the flat arrays, no copies
             self.wv.expandos[name] = values
 
     # ------------------------------------------------------------------------ scoring and prediction
