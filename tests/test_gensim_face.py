@@ -101,11 +101,17 @@ def test_files_pickles_and_copies_are_gensims(sentences, tmp_path):
     assert type(plain) is gensim.models.Word2Vec
     plain.save(str(tmp_path / "plain.model"))
     assert b"w2vfast.gensim" not in (tmp_path / "plain.model").read_bytes()  # no class of ours
-    ours = w2vfast.Word2Vec.load(str(tmp_path / "plain.model"))  # the standalone class reads gensim's files
+    # the standalone classes read gensim's files when asked to (they are pickles, which can run code)
+    with pytest.raises(w2vfast.FormatError, match="allow_pickle=True"):
+        w2vfast.Word2Vec.load(str(tmp_path / "plain.model"))
+    ours = w2vfast.Word2Vec.load(str(tmp_path / "plain.model"), allow_pickle=True)
     np.testing.assert_array_equal(ours.wv.vectors, model.wv.vectors)
     model.wv.save(str(tmp_path / "face.kv"))
-    kv = w2vfast.KeyedVectors.load(str(tmp_path / "face.kv"))
-    np.testing.assert_array_equal(kv.vectors, model.wv.vectors)
+    with pytest.raises(w2vfast.FormatError, match="allow_pickle=True"):
+        w2vfast.KeyedVectors.load(str(tmp_path / "face.kv"))
+    for name in ("face.kv", "plain.model"):  # a whole model's file gives its .wv
+        kv = w2vfast.KeyedVectors.load(str(tmp_path / name), allow_pickle=True)
+        np.testing.assert_array_equal(kv.vectors, model.wv.vectors)
 
 
 def test_plain_gensim_files_load_as_the_face_and_train_on(sentences, tmp_path):
@@ -124,9 +130,9 @@ def test_gensim_files_without_gensim_explain_themselves(sentences, tmp_path, mon
     model.save(str(tmp_path / "g.model"))
     monkeypatch.setitem(sys.modules, "gensim.utils", None)
     with pytest.raises(ImportError, match="gensim file .*pip install gensim"):
-        w2vfast.Word2Vec.load(str(tmp_path / "g.model"))
+        w2vfast.Word2Vec.load(str(tmp_path / "g.model"), allow_pickle=True)
     with pytest.raises(ImportError, match="(?i)only load pickles you trust"):
-        w2vfast.KeyedVectors.load(str(tmp_path / "g.model"))
+        w2vfast.KeyedVectors.load(str(tmp_path / "g.model"), allow_pickle=True)
 
 
 def test_locked_vectors_fall_back_to_gensims_kernels(sentences, caplog):

@@ -73,14 +73,15 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
     """gensim.models.Word2Vec with w2vfast's corpus scanner and training kernels.
 
     Takes gensim's parameters (same names, order and defaults), plus w2vfast's keyword-only options
-    max_sentence_length, shared_negatives, progress and alpha_schedule (see w2vfast.Word2Vec).
+    max_sentence_length, shared_negatives, progress, alpha_schedule and private_rows (see w2vfast.Word2Vec).
     Saved files are gensim pickles of this class: gensim loads them where w2vfast is installed; for a machine
     without w2vfast save `model.as_plain_gensim()` instead.
     """
 
     def __init__(self, *args, max_sentence_length=10000, shared_negatives=False, progress=None,
-                 alpha_schedule="global", **kwargs):
+                 alpha_schedule="global", private_rows=None, **kwargs):
         # Set before gensim's __init__, which may build the vocabulary and train right away.
+        self.private_rows = private_rows
         self.max_sentence_length = int(max_sentence_length)
         self.shared_negatives = bool(shared_negatives)
         self.progress = progress
@@ -137,7 +138,8 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
             engine = _engine_model.Word2Vec(
                 vector_size=self.vector_size, alpha=self.alpha, min_alpha=self.min_alpha,
                 **{s: getattr(self, s) for s in _SETTINGS}, max_sentence_length=self.max_sentence_length,
-                shared_negatives=self.shared_negatives, progress=self.progress, alpha_schedule=self.alpha_schedule)
+                shared_negatives=self.shared_negatives, progress=self.progress, alpha_schedule=self.alpha_schedule,
+                private_rows=self.private_rows)
             engine._quiet_checks = True  # gensim's own checks warn; gensim's wv has its own Huffman attributes
             engine.vocabulary = _shared_vocabulary(wv)
             engine.wv = _EngineVectors.from_arrays(engine.vocabulary.index_to_key, arrays[0],
@@ -151,6 +153,7 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
             setattr(engine, s, getattr(self, s))
         engine.max_sentence_length, engine.progress = self.max_sentence_length, self.progress
         engine.shared_negatives, engine.alpha_schedule = self.shared_negatives, self.alpha_schedule
+        engine.private_rows = None if self.private_rows is None else int(self.private_rows)
         engine.corpus_count, engine.corpus_total_words = self.corpus_count, self.corpus_total_words
         engine.min_alpha_yet_reached = self.min_alpha_yet_reached
         engine._validate()
@@ -226,7 +229,8 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
         if not isinstance(model, cls):
             model.__class__ = cls  # a subclass that only adds attributes: the object needs nothing else
         for name, default in (("max_sentence_length", 10000), ("shared_negatives", False), ("progress", None),
-                              ("alpha_schedule", "global"), ("_engine", None), ("_engine_key", None)):
+                              ("alpha_schedule", "global"), ("private_rows", None), ("_engine", None),
+                              ("_engine_key", None)):
             model.__dict__.setdefault(name, default)
         return model
 
@@ -236,7 +240,7 @@ class Word2Vec(_gensim_word2vec.Word2Vec):
         plain = _gensim_word2vec.Word2Vec.__new__(_gensim_word2vec.Word2Vec)
         plain.__dict__.update({k: v for k, v in self.__dict__.items()
                                if k not in ("_engine", "_engine_key", "max_sentence_length", "shared_negatives",
-                                            "progress", "alpha_schedule")})
+                                            "progress", "alpha_schedule", "private_rows")})
         return plain
 
     def __str__(self):
