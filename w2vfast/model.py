@@ -511,9 +511,10 @@ class Word2Vec(Word2VecCompat):
 
         The sum of -log sigma(+-dot) over every prediction the kernels made (each positive, negative and
         Huffman-node term), all epochs of the call: gensim's per-term definition. gensim reports less on the
-        same run: its jobs overwrite each other's running totals when workers > 1, it sums in float32, and it
-        leaves out terms with |dot| >= 6 (see the README's "Training loss"). This sum is in float64 and does
-        not depend on the number of threads.
+        same run (1.2-10x in the README's measurements): it adds each term in float32 to a copy of the running
+        total, so large totals swallow small terms; with workers > 1 its jobs overwrite each other's totals;
+        and it leaves out terms with |dot| >= 6 (see the README's "Training loss"). This sum is in float64 and
+        does not depend on the number of threads.
         """
         return self.running_training_loss
 
