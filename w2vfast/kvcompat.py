@@ -84,7 +84,7 @@ class KeyedVectorsCompat:
         raise NotImplementedError("similarity_unseen_docs() is for Doc2Vec models (gensim raises this too)")
 
     def log_accuracy(self, section):
-        """Log one section's accuracy from evaluate_word_analogies() output (gensim's helper)."""
+        """Log one section's accuracy from evaluate_word_analogies() output (as gensim's does)."""
         correct, incorrect = len(section["correct"]), len(section["incorrect"])
         if correct + incorrect > 0:
             score = correct / (correct + incorrect)
@@ -93,7 +93,7 @@ class KeyedVectorsCompat:
 
     @staticmethod
     def log_evaluate_word_pairs(pearson, spearman, oov, pairs):
-        """Log the result of evaluate_word_pairs() (gensim's helper)."""
+        """Log the result of evaluate_word_pairs() (as gensim's does)."""
         logger.info("Pearson correlation coefficient against %s: %.4f", pairs, pearson[0])
         logger.info("Spearman rank-order correlation coefficient against %s: %.4f", pairs, spearman[0])
         logger.info("Pairs with unknown words ratio: %.1f%%", oov)
