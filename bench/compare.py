@@ -33,8 +33,10 @@ RUNNERS = ["gensim-file", "w2vfast-file", "gensim-iter", "w2vfast-iter"]
 # w2vfast-file-pw, corpus_file with alpha_schedule="per-worker" (gensim's corpus_file learning-rate schedule);
 # w2vfast-file-np, corpus_file with private_rows=0 (every thread writes the shared rows, as before private rows),
 # and w2vfast-file-pN with private_rows=N;
-# gensim-file-1w, gensim corpus_file with one worker whatever --threads says (its schedule is then the global one)
-EXTRA_RUNNERS = ["w2vfast-gen", "w2vfast-file-pw", "w2vfast-file-np", "gensim-file-1w"]
+# gensim-file-1w, gensim corpus_file with one worker whatever --threads says (its schedule is then the global one);
+# w2vfast-file-gensim / w2vfast-iter-gensim: w2vfast.gensim.Word2Vec, gensim's class trained by w2vfast
+EXTRA_RUNNERS = ["w2vfast-gen", "w2vfast-file-pw", "w2vfast-file-np", "gensim-file-1w", "w2vfast-file-gensim",
+                 "w2vfast-iter-gensim"]
 
 
 def generate_zipf_corpus(path, n_tokens=2_000_000, vocab=50_000, seed=0):
@@ -90,6 +92,8 @@ def child(spec):
         model = Word2Vec(**params)
     else:
         from w2vfast import LineSentence, Word2Vec
+        if variant == ["gensim"]:
+            from w2vfast.gensim import Word2Vec
         model = Word2Vec(**params, shared_negatives=spec.get("shared_negatives", False), progress=False,
                          alpha_schedule="per-worker" if variant == ["pw"] else "global",
                          private_rows=0 if variant == ["np"] else

@@ -9,3 +9,11 @@ escaping a loader is a bug.
 
 class FormatError(ValueError):
     """A file that is damaged, hostile or not of the expected format; the message names the file."""
+
+
+class MissingDependency(ImportError, NotImplementedError):
+    """A feature that needs an optional package which is not installed; the message says which to install.
+
+    Both an ImportError (what gensim raises in the same place) and a NotImplementedError (the feature is
+    not available in this installation), so either kind of handler catches it.
+    """

@@ -10,6 +10,8 @@ from numbers import Integral
 
 import numpy as np
 
+from .kvcompat import KeyedVectorsCompat
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["KeyedVectors"]
@@ -41,6 +43,16 @@ def _unitvec(vec):
     return vec
 
 
+def _unit32(vec):
+    """vec (float32) scaled to unit length in float32; the one normalisation behind similarity() and
+    n_similarity(), so that n_similarity([a], [b]) == similarity(a, b) exactly. Zero vectors stay zero."""
+    vec = np.asarray(vec, dtype=np.float32)
+    norm = np.sqrt(np.dot(vec.astype(np.float64), vec.astype(np.float64)))
+    if norm > 0 and np.isfinite(norm):
+        return vec * np.float32(1.0 / norm)
+    return vec
+
+
 def _top_indices(scores, topn):
     """Indices of the topn largest scores, largest first."""
     n = scores.shape[0]
@@ -50,7 +62,7 @@ def _top_indices(scores, topn):
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-class KeyedVectors:
+class KeyedVectors(KeyedVectorsCompat):
     """Keys (`index_to_key`, `key_to_index`) and their vectors (`vectors`, one row per key).
 
     Parameters
@@ -376,9 +388,12 @@ class KeyedVectors:
         total = 0.0
         if rows:
             rows = np.asarray(rows, dtype=np.intp)
-            vecs = self._vectors[rows].astype(np.float64)
+            vecs = self._vectors[rows]
             if pre_normalize:
-                vecs *= self._inverse_norms()[rows][:, None]
+                # normalised in float32 exactly as get_vector(key, norm=True) does, so a key and its unit
+                # vector given as an array lead to the same mean (and the same cosines)
+                vecs = vecs * self._inverse_norms()[rows][:, None]
+            vecs = vecs.astype(np.float64)
             row_w = np.asarray(row_w)
             mean += row_w @ vecs
             total += np.abs(row_w).sum()
@@ -510,18 +525,17 @@ class KeyedVectors:
         return 1 - self.similarity(w1, w2)
 
     def similarity(self, w1, w2):
-        """Cosine similarity of two keys."""
-        a = self.get_vector(w1, norm=True)
-        b = self.get_vector(w2, norm=True)
-        return float(np.dot(a.astype(np.float64), b))
+        """Cosine similarity of two keys, as float32 (like gensim)."""
+        return np.float32(np.dot(_unit32(self.get_vector(w1)), _unit32(self.get_vector(w2))))
 
     def n_similarity(self, ws1, ws2):
-        """Cosine similarity of the mean vectors of two key sets (missing keys ignored, like gensim)."""
+        """Cosine similarity (float32) of the mean vectors of two key lists (unknown keys ignored, like
+        gensim); a one-key list gives exactly similarity()'s value."""
         if not (len(ws1) and len(ws2)):
             raise ZeroDivisionError("At least one of the passed list is empty.")
-        m1 = _unitvec(self.get_mean_vector(ws1, pre_normalize=False).astype(np.float64))
-        m2 = _unitvec(self.get_mean_vector(ws2, pre_normalize=False).astype(np.float64))
-        return float(np.dot(m1, m2))
+        m1 = self.get_mean_vector(ws1, pre_normalize=False)
+        m2 = self.get_mean_vector(ws2, pre_normalize=False)
+        return np.float32(np.dot(_unit32(m1), _unit32(m2)))
 
     def closer_than(self, key1, key2):
         """Keys closer to key1 than key2 is."""

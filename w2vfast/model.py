@@ -19,6 +19,7 @@ from .callbacks import call_hook
 from .errors import FormatError
 from .keyedvectors import KeyedVectors
 from .phrases import as_frozen, line_ranges
+from .modelcompat import Word2VecCompat
 from .progress import Progress
 from .schedule import SCHEDULES, make_schedule
 from .threads import run_threads
@@ -43,7 +44,7 @@ def _require(condition, message):
         raise ValueError(message)
 
 
-class Word2Vec:
+class Word2Vec(Word2VecCompat):
     """Train word2vec embeddings: skip-gram or CBOW, with negative sampling and/or hierarchical softmax.
 
     Parameters have gensim 4.x's names, order and defaults, so `from w2vfast import Word2Vec` can replace
@@ -272,7 +273,13 @@ class Word2Vec:
 
     def _set_wv(self, syn0):
         v = self.vocabulary
-        self.wv = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+        fresh = KeyedVectors.from_arrays(v.index_to_key, syn0, counts=v.counts, key_to_index=v.key_to_index)
+        if isinstance(self.wv, KeyedVectors) and self.wv.vector_size == fresh.vector_size:
+            # gensim keeps model.wv the same object through build_vocab(update=True): a `wv = model.wv`
+            # held by the caller must see the new words
+            self.wv.__dict__.update(fresh.__dict__)
+        else:
+            self.wv = fresh
 
     def _check_consistent(self):
         """model.wv must still describe model.vocabulary row for row (a user may have reordered or grown it)."""
@@ -290,6 +297,7 @@ class Word2Vec:
             self._alias_threshold, self._alias_index = _vocab.alias_table(v.counts, self.ns_exponent)
         if self.hs and (v.codes is None or len(v.code_offsets) != len(v) + 1):
             v.build_huffman()
+        self._publish_huffman()
         self._token_table = None
 
     # --------------------------------------------------------------------------------------- training
@@ -358,6 +366,7 @@ class Word2Vec:
             raise ValueError("train() needs an explicit epochs count (usually model.epochs)")
         epochs = int(epochs)
         _require(epochs >= 1, f"epochs must be at least 1, got {epochs}")
+        self._gensim_train_settings(epochs, start_alpha, end_alpha)
         total_words = int(total_words) if total_words else None
         total_examples = int(total_examples) if total_examples else None
         if corpus_file is not None:
@@ -515,7 +524,15 @@ class Word2Vec:
         return raw_words, sum(effective)
 
     def get_latest_training_loss(self):
-        """Summed training loss of the latest train() call (needs compute_loss=True)."""
+        """Summed training loss of the latest train() call (needs compute_loss=True).
+
+        The sum of -log sigma(+-dot) over every prediction the kernels made (each positive, negative and
+        Huffman-node term), all epochs of the call: gensim's per-term definition. gensim reports less on the
+        same run (1.2-10x in the README's measurements): it adds each term in float32 to a copy of the running
+        total, so large totals swallow small terms; with workers > 1 its jobs overwrite each other's totals;
+        and it leaves out terms with |dot| >= 6 (see the README's "Training loss"). This sum is in float64 and
+        does not depend on the number of threads.
+        """
         return self.running_training_loss
 
     # ------------------------------------------------------------------------------- output vectors
@@ -545,15 +562,28 @@ class Word2Vec:
         save_model(self, path)
 
     @classmethod
-    def load(cls, path, mmap=None, verify=True):
+    def load(cls, path, mmap=None, verify=True, allow_pickle=False):
         """Load a model written by save(), checking the file as if it were hostile (FormatError if refused).
 
         mmap="r" maps the matrices read-only instead of reading them, mmap="c" copy-on-write. With a map,
         verify=True still reads each matrix once to check its CRC and that it is finite; verify=False skips
         that pass (for huge files whose integrity you trust; shapes, dtypes and sizes are still checked).
+
+        allow_pickle=True also reads a model file gensim saved, through gensim (which must be installed), and
+        converts it with from_gensim(). gensim's files are Python pickles, which can run arbitrary code while
+        loading, so they are refused unless you ask: only pass allow_pickle=True for files you trust.
         """
+        import zipfile
         from .persist import load_model
-        return load_model(cls, path, mmap=mmap, verify=verify)
+        if allow_pickle and os.path.isfile(path) and not zipfile.is_zipfile(path):
+            from .kvpersist import load_gensim_file
+            return cls.from_gensim(load_gensim_file(os.fspath(path), "Word2Vec", mmap))
+        try:
+            return load_model(cls, path, mmap=mmap, verify=verify)
+        except FormatError:
+            from .kvpersist import refuse_pickle
+            refuse_pickle(path, "Word2Vec")  # a clearer message for a gensim file
+            raise
 
     def to_gensim(self):
         """A gensim Word2Vec with the same vocabulary, counts, weights and settings (needs gensim)."""
