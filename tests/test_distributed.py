@@ -23,7 +23,7 @@ SMALL = dict(vector_size=20, window=3, min_count=1, sample=0, epochs=5, workers=
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = distributed.Client(cluster)
     try:
         yield c
@@ -118,7 +118,7 @@ def _kill_when_training():
 def test_worker_killed_mid_round(client, tmp_path):
     sentences, families = family_corpus(n_sentences=30000, seed=5)
     path = write_corpus(tmp_path / "big.txt", sentences)
-    victim = sorted(client.scheduler_info()["workers"])[0]
+    victim = sorted(client.nthreads())[0]
     killed = {}
 
     def on_round(info):

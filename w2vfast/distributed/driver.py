@@ -36,7 +36,9 @@ def _need_dask():
 
 
 def _worker_addresses(client):
-    workers = sorted(client.scheduler_info()["workers"])
+    # client.nthreads() asks the scheduler; scheduler_info()["workers"] can be momentarily empty while the
+    # client's periodic refresh (which fetches no per-worker entries) overwrites its cache
+    workers = sorted(client.nthreads())
     if not workers:
         raise RuntimeError("the Dask cluster has no workers: start some (dask worker SCHEDULER_ADDRESS) first")
     return workers
@@ -188,12 +190,11 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             results = []
             full_f = None
             while futures:
-                from distributed import wait
-                finished, _ = wait(list(futures), return_when="FIRST_COMPLETED")
-                for f in finished:
+                batch = list(futures)
+                # all at once, so the replicas' deltas travel in parallel; re-raises a task's error here
+                for f, res in zip(batch, client.gather(batch)):
                     i, c = futures.pop(f)
-                    res = f.result()           # re-raises a task's error here, on the driver
-                    if res == STALE:           # a restarted or new worker: send it the whole model
+                    if isinstance(res, str) and res == STALE:   # a restarted or new worker: send it the model
                         if full_f is None:
                             full_f = client.scatter(Weights(g, {n_: m.copy() for n_, m in matrices.items()}),
                                                     hash=False)
@@ -231,10 +232,10 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                                               * min(done / total_words, 1.0))
             bar.update(raw)
             bar.set_postfix_str(f"round {g + 1}/{total_rounds}")
-            logger.info("round %d/%d (epoch %d): %d words on %d replicas in %.2fs, %.0f words/s, %.1f MB up, "
-                        "%.1f MB down, %d rows changed", g + 1, total_rounds, g // plan.rounds_per_epoch, raw, n,
-                        elapsed, raw / max(elapsed, 1e-9), up / 1e6, down / 1e6,
-                        sum(len(r) for r in new_rows.values()))
+            logger.info("round %d/%d (epoch %d): %d words on %d replicas in %.2fs (slowest replica %.2fs), "
+                        "%.0f words/s, %.1f MB up, %.1f MB down, %d rows changed", g + 1, total_rounds,
+                        g // plan.rounds_per_epoch, raw, n, elapsed, max(r["seconds"] for r in results),
+                        raw / max(elapsed, 1e-9), up / 1e6, down / 1e6, sum(len(r) for r in new_rows.values()))
             if checkpoint is not None:
                 model.wv.invalidate_norms()
                 save_checkpoint(model, checkpoint, {
