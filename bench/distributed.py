@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--configs", default="single:2,dask:2x1,dask:4x1")
-    ap.add_argument("--merges", default="touched")
+    ap.add_argument("--merges", default="sqrt")
     ap.add_argument("--sync-words", type=int, default=250_000)
     ap.add_argument("--out", default="bench/out")
     args = ap.parse_args()

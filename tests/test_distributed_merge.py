@@ -20,6 +20,7 @@ def _deltas():
     ("touched", [2.0, 2.0, 0.0, -4.0]),     # mean over the replicas that changed the row
     ("sum", [4.0, 2.0, 0.0, -4.0]),
     ("average", [2.0, 1.0, 0.0, -2.0]),     # plain averaging halves the rows one replica saw
+    ("sqrt", [4.0 / np.sqrt(2.0), 2.0, 0.0, -4.0]),
 ])
 def test_merge_rules(rule, expected):
     matrix = np.zeros((4, 3), np.float32)
@@ -28,7 +29,7 @@ def test_merge_rules(rule, expected):
         merger.add(Rows.of(d, changed_rows(d)))
     changed = merger.apply()
     assert changed.tolist() == [0, 1, 3]
-    np.testing.assert_array_equal(matrix[:, 0], expected)
+    np.testing.assert_allclose(matrix[:, 0], expected, rtol=1e-6)
     # the accumulators are clean for the next round
     assert not merger.acc.any() and not merger.count.any() and merger.replicas == 0
 

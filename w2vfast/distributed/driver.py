@@ -92,7 +92,7 @@ def _seed(seed, round_index, chunk):
     return (seed * 0x9E3779B97F4A7C15 + round_index * 1_000_003 + chunk + 1) % 2**64
 
 
-def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words=1_000_000, merge="touched",
+def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words=1_000_000, merge="sqrt",
                       checkpoint=None, resume=False, on_round=None, trim_rule=None, **settings):
     """Train a Word2Vec on a Dask cluster; returns an ordinary w2vfast.Word2Vec.
 
@@ -102,7 +102,8 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
         ending its last line), at paths every worker can read; the driver need not see them. Files are
         read by the workers in byte ranges; no text passes through the scheduler or the driver.
     sync_words : words each replica trains between two synchronisations (a round).
-    merge : how replicas' deltas to one row combine: "touched" (default), "sum" or "average" (merge.py).
+    merge : how replicas' deltas to one row combine: "sqrt" (default), "touched", "sum" or "average"
+        (merge.py; measured in the README's "Scale out" section).
     checkpoint : a path; the model is saved there (atomically) after every round, with PATH.progress.json.
     resume : continue from `checkpoint` if it exists (same corpus; settings come from the checkpoint).
     on_round : optional callable(info dict) run on the driver after every round.
