@@ -1,0 +1,128 @@
+"""Single process against w2vfast.distributed on a local Dask cluster: throughput and quality.
+
+    nice -n 19 python bench/distributed.py --corpus corpus.txt --epochs 5 --seeds 1,2,3 \
+        --configs single:2,dask:2x1,dask:4x1 --merges touched --out bench/results
+
+single:T trains one Word2Vec with T threads (corpus_file); dask:NxT starts a LocalCluster of N worker
+processes with one Dask thread each and trains with train_distributed(workers=T), one replica per worker.
+Throughput is raw corpus words per second of the training loop (vocabulary and cluster start excluded;
+for Dask it includes every round's merge and broadcast). Vectors are scored with bench/compare.py's
+evaluate() (analogies restricted to 30000 words, WS353 and SimLex-999 Spearman). Each dask config runs
+once per merge rule given in --merges. Writes distributed.md and distributed.json into --out.
+"""
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"   # idle BLAS threads must not spin on the cores being measured
+
+# This file's name would shadow the `distributed` package that dask.distributed imports: drop its folder
+# from the path and load compare.py (its neighbour) by file name instead.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+
+def _load_compare():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("w2vfast_bench_compare", os.path.join(_HERE, "compare.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_compare = _load_compare()
+COMMON, MODES, evaluate, machine = _compare.COMMON, _compare.MODES, _compare.evaluate, _compare.machine
+
+
+def run_single(path, params, epochs, threads):
+    from w2vfast import Word2Vec
+
+    model = Word2Vec(**params, workers=threads, epochs=epochs, progress=False)
+    t0 = time.perf_counter()
+    model.build_vocab(corpus_file=path)
+    vocab_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+    train_s = time.perf_counter() - t0
+    return model, {"vocab_s": vocab_s, "train_s": train_s, "words": model.corpus_total_words * epochs}
+
+
+def run_dask(client, path, params, epochs, threads, merge, sync_words):
+    from w2vfast.distributed import train_distributed
+
+    t0 = time.perf_counter()
+    model = train_distributed(client, corpus_file=path, sync_words=sync_words, merge=merge, workers=threads,
+                              epochs=epochs, progress=False, **params)
+    total_s = time.perf_counter() - t0
+    st = model.distributed_stats
+    return model, {"vocab_s": total_s - st["seconds"], "train_s": st["seconds"], "words": st["raw_words"],
+                   "rounds": st["rounds"], "mb_up": st["bytes_up"] / 1e6, "mb_down": st["bytes_down"] / 1e6,
+                   "resends": st["resends"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--mode", default="sg-hs", choices=sorted(MODES))
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--configs", default="single:2,dask:2x1,dask:4x1")
+    ap.add_argument("--merges", default="sqrt")
+    ap.add_argument("--sync-words", type=int, default=250_000)
+    ap.add_argument("--out", default="bench/out")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    params = dict(COMMON, **MODES[args.mode])
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    for config in args.configs.split(","):
+        kind, shape = config.split(":")
+        if kind == "single":
+            for seed in seeds:
+                model, out = run_single(args.corpus, dict(params, seed=seed), args.epochs, int(shape))
+                rows.append(dict(config=config, merge="-", seed=seed, **out, **evaluate(model.wv.index_to_key,
+                                                                                         model.wv.vectors)))
+                print(json.dumps(rows[-1]), flush=True)
+            continue
+        from dask.distributed import Client, LocalCluster
+
+        n, threads = (int(x) for x in shape.split("x"))
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            for merge in args.merges.split(","):
+                for seed in seeds:
+                    model, out = run_dask(client, args.corpus, dict(params, seed=seed), args.epochs, threads,
+                                          merge, args.sync_words)
+                    rows.append(dict(config=config, merge=merge, seed=seed, **out,
+                                     **evaluate(model.wv.index_to_key, model.wv.vectors)))
+                    print(json.dumps(rows[-1]), flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "distributed.json"), "w") as fh:
+        json.dump({"args": vars(args), "machine": machine(), "runs": rows}, fh, indent=1)
+    lines = [f"Mode {args.mode}, {', '.join(f'{k}={v}' for k, v in COMMON.items())}, epochs={args.epochs}, "
+             f"seeds={args.seeds}, sync_words={args.sync_words}. Machine: {machine()}.",
+             "", "| config | merge | words/s (mean) | rounds | MB up / down per run | analogy | WS353 | SimLex |",
+             "|---|---|---|---|---|---|---|---|"]
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["config"], r["merge"]), []).append(r)
+    for (config, merge), rs in groups.items():
+        def m(key):
+            return statistics.mean(r[key] for r in rs)
+        traffic = f"{m('mb_up'):.0f} / {m('mb_down'):.0f}" if "mb_up" in rs[0] else "-"
+        lines.append(f"| {config} | {merge} | {m('words') / m('train_s') / 1e6:.2f} M | "
+                     f"{rs[0].get('rounds', '-')} | {traffic} | {m('analogy'):.3f} | {m('ws353'):.3f} | "
+                     f"{m('simlex'):.3f} |")
+    with open(os.path.join(args.out, "distributed.md"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

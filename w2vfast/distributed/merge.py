@@ -1,0 +1,103 @@
+"""Row deltas and the rules that combine several replicas' deltas into the global model.
+
+A replica reports, per matrix, what it changed in a round: the indices of the changed rows and their
+deltas (sparse), or the whole delta matrix when that is smaller (most rows changed). The driver sends back
+the new values of every row some replica changed, the same way.
+
+Merge rules for one row changed by c of the n replicas of a round (deltas d_1..d_c):
+
+- "sqrt" (default): add (d_1 + ... + d_c) / sqrt(c), between "sum" and "touched": a full step for a row
+  one replica saw, sqrt(c) mean steps for a row c replicas moved. It kept one-process quality best in the
+  benchmark (2 and 4 replicas), where "sum" diverged with 4.
+- "touched": add the mean of d_1..d_c. A row only one replica saw gets that replica's whole step;
+  a row all replicas moved gets their average, as in model averaging.
+- "sum": add d_1 + ... + d_c, as if the replicas' steps had been applied one after the other (what threads
+  sharing one model do); can overshoot on rows that every replica moves a lot.
+- "average": add (d_1 + ... + d_c) / n, plain model averaging (what averaging whole models once per
+  iteration amounts to): a row one replica touched moves by 1/n of its step.
+"""
+import numpy as np
+
+MERGE_RULES = ("touched", "sum", "average", "sqrt")
+INDEX_BYTES = 4
+
+
+class Rows:
+    """Rows of one matrix: `index` (int32) and `values` (float32, len(index) x dim), or the whole matrix
+    (index None). Used both for a replica's deltas and for the driver's new values."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index, values):
+        self.index, self.values = index, values
+
+    @classmethod
+    def of(cls, matrix, changed):
+        """The rows `changed` of matrix, sparse unless sending the whole matrix takes fewer bytes."""
+        n, dim = matrix.shape
+        if len(changed) * (dim * 4 + INDEX_BYTES) >= n * dim * 4:
+            return cls(None, matrix)
+        return cls(changed.astype(np.int32), matrix[changed])
+
+    @property
+    def nbytes(self):
+        return self.values.nbytes + (0 if self.index is None else self.index.nbytes)
+
+    def __len__(self):
+        return len(self.values)
+
+    def changed(self):
+        """Indices of the rows this holds (for a whole matrix: its nonzero rows, as a delta)."""
+        if self.index is not None:
+            return self.index
+        return np.flatnonzero(np.any(self.values != 0, axis=1)).astype(np.int32)
+
+    def apply_to(self, matrix):
+        """Set the rows this holds in matrix to its values (new values, not deltas)."""
+        if self.index is None:
+            matrix[...] = self.values
+        else:
+            matrix[self.index] = self.values
+
+
+def changed_rows(delta):
+    """Indices of the nonzero rows of a delta matrix."""
+    return np.flatnonzero(np.any(delta != 0, axis=1))
+
+
+class Merger:
+    """Accumulates the deltas of one round for one matrix and applies them to the global matrix."""
+
+    def __init__(self, matrix, rule):
+        if rule not in MERGE_RULES:
+            raise ValueError(f"merge must be one of {', '.join(MERGE_RULES)}, got {rule!r}")
+        self.matrix, self.rule = matrix, rule
+        self.acc = np.zeros_like(matrix)                       # kept between rounds: zeroed where used
+        self.count = np.zeros(len(matrix), dtype=np.int32)
+        self.replicas = 0
+
+    def add(self, rows):
+        self.replicas += 1
+        if rows.index is None:
+            self.acc += rows.values
+            self.count[rows.changed()] += 1
+        else:                                                   # indices are unique within one replica
+            self.acc[rows.index] += rows.values
+            self.count[rows.index] += 1
+
+    def apply(self):
+        """Add the merged deltas to the matrix; returns the changed row indices and resets for a new round."""
+        changed = np.flatnonzero(self.count)
+        if self.rule == "touched":
+            scale = (1.0 / self.count[changed]).astype(np.float32)[:, None]
+        elif self.rule == "sqrt":
+            scale = (1.0 / np.sqrt(self.count[changed])).astype(np.float32)[:, None]
+        elif self.rule == "average":
+            scale = np.float32(1.0 / max(self.replicas, 1))
+        else:
+            scale = np.float32(1.0)
+        self.matrix[changed] += self.acc[changed] * scale
+        self.acc[changed] = 0
+        self.count[changed] = 0
+        self.replicas = 0
+        return changed
