@@ -30,7 +30,7 @@ MAX_WORDS_IN_BATCH = 10000
 RANGES_PER_WORKER = 4  # corpus_file: byte ranges handed out per thread and epoch
 # Several threads on one model: each keeps private copies of the rows that nearly every update writes and
 # merges its changes into the shared matrices now and then (see KernelWorker and _sync_words).
-PRIVATE_ROWS = 1024       # per matrix: the syn0 and syn1neg rows of the most frequent words, and the syn1 rows
+PRIVATE_ROWS = 4096       # per matrix: the syn0 and syn1neg rows of the most frequent words, and the syn1 rows
                           # of the Huffman nodes nearest the root (the top ~10 levels, which most updates pass)
 SYNC_WORDS_PER_ROW = 16   # kept words between merges per private row: merging costs about 1/16 of a word's work
 SYNC_SHARE_OF_EPOCH = 50  # ... but each thread merges at least this many times per epoch
@@ -55,7 +55,7 @@ class Word2Vec(Word2VecCompat):
         window (faster, slightly different algorithm: see the README's benchmark table).
     progress : show a progress bar on stderr (default: when stderr is a terminal).
     private_rows : with several workers, each thread keeps private copies of the input and output rows of this
-        many most frequent words and of this many Huffman nodes nearest the root (default: None, 1024; 0 turns
+        many most frequent words and of this many Huffman nodes nearest the root (default: None, 4096; 0 turns
         private rows off) and merges its changes into the shared matrices every few thousand words, so that
         threads do not fight over the rows nearly every update writes (see the README's "Threads" section).
     alpha_schedule : "global" (default: alpha falls with the words all threads have read together, as in
