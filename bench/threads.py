@@ -145,10 +145,25 @@ def summarise(rounds, modes):
     return summary
 
 
+def _portable(args):
+    """The command's arguments as another machine would type them: file names without their folders, and no
+    --out folder."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a == "--out":
+            skip = True
+            continue
+        out.append(os.path.basename(a) if os.sep in a else a)
+    return out
+
+
 def markdown(rounds, summary, args, shares):
     lines = [f"# Thread scaling ({time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs)", "",
-             "Command: `python bench/threads.py " + " ".join(args) + "`", "",
+             "Command: `python bench/threads.py " + " ".join(_portable(args)) + "`", "",
              "| mode | 2T/1T median | 2T/1T worst | ceiling 2M/1T median | ceiling worst | 2T/ceiling median "
              "| LineSentence 2T / corpus_file 2T worst | 1T M words/s | 2T M words/s | bar met |",
              "|---|---|---|---|---|---|---|---|---|---|"]
