@@ -27,8 +27,9 @@ os.kill(os.getpid(), signal.SIGKILL)   # dies mid-save, as a killed process woul
 
 def killed_save(target):
     """Path of the temporary file a save of `target` left behind when its process was SIGKILLed."""
+    # run beside the target, not in the source tree, whose w2vfast/ lacks the built extensions
     proc = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(target)], capture_output=True, text=True,
-                          env=subprocess_env())
+                          env=subprocess_env(), cwd=os.path.dirname(os.path.abspath(target)))
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     tmp = proc.stdout.strip()
     assert os.path.exists(tmp)
