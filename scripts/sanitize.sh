@@ -32,7 +32,8 @@ SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
 CC="$CC" CFLAGS="$SAN -g" LDFLAGS="$SAN" "$PYTHON" setup.py -q build_ext --inplace >"$BUILD/build.log" 2>&1 || {
     tail -40 "$BUILD/build.log"; echo "sanitized build failed (log: $BUILD/build.log)"; exit 2; }
 for so in w2vfast/*.so; do
-    ldd "$so" | grep -q libasan || { echo "$so is not linked with libasan"; exit 2; }
+    # (not `ldd | grep -q`: grep quitting early can kill ldd with SIGPIPE, which pipefail reports as a miss)
+    case "$(ldd "$so")" in *libasan*) ;; *) echo "$so is not linked with libasan"; exit 2 ;; esac
 done
 
 ASAN_LIB="$("$CC" -print-file-name=libasan.so)"
