@@ -10,6 +10,7 @@ OSError from opening the path (e.g. FileNotFoundError) and MemoryError when the 
 than fits.
 """
 import io
+import json
 import os
 import stat
 import struct
@@ -18,6 +19,7 @@ import zlib
 
 import numpy as np
 
+from . import _atomic
 from .errors import FormatError
 
 NPY_HEADER_LIMIT = 4096  # numpy writes ~128 bytes for the arrays we save
@@ -217,3 +219,31 @@ def _all_finite(arr):
     step = max(1, _CHUNK // max(arr.itemsize, 1))
     # in slices, so a mapped matrix of many GB needs no temporary of its size
     return all(np.isfinite(flat[i:i + step]).all() for i in range(0, flat.size, step))
+
+
+def write_archive(path, json_name, meta, arrays):
+    """Write meta (as JSON member json_name) and the arrays (name -> array, None skipped; each stored as
+    little-endian `name.npy`) into one uncompressed ZIP at path, atomically: the archive goes to a temporary
+    file beside the target (named for it and this process; dead saves' leftovers are removed) that replaces
+    the target only once it is complete and on disk."""
+    path = os.fspath(path)
+    fd, tmp = _atomic.mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(json_name, json.dumps(meta, ensure_ascii=True, allow_nan=False))
+            for name, arr in arrays.items():
+                if arr is not None:
+                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                        out = np.ascontiguousarray(arr, dtype=np.dtype(arr.dtype).newbyteorder("<"))
+                        np.lib.format.write_array(member, out, allow_pickle=False)
+            zf.close()  # writes the central directory before the data is flushed to disk
+            raw.flush()
+            os.fsync(raw.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

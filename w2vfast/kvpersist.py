@@ -14,15 +14,13 @@ refused), and ``mmap="r"`` maps ``vectors`` straight from it. gensim's ``.kv`` /
 pickles, which can run arbitrary code when loaded: they are read, through gensim (which must be installed),
 only when the caller passes allow_pickle=True.
 """
-import json
 import os
 import re
-import tempfile
 import zipfile
 
 import numpy as np
 
-from .archive import Archive
+from .archive import Archive, write_archive
 from .errors import FormatError
 from .metadata import JSON_LIMIT, MetadataError, parse_json
 
@@ -83,30 +81,7 @@ def save_keyedvectors(kv, path):
             attrs[name] = {"kind": "array", "dtype": _dtype_name(values)}
     meta = {"format": FORMAT, "version": VERSION, "vector_size": int(kv.vector_size), "keys": keys,
             "dtype": _dtype_name(arrays["vectors"]), "attrs": attrs}
-    _write(path, meta, arrays)
-
-
-def _write(path, meta, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".w2vfast-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.writestr(META, json.dumps(meta, ensure_ascii=True, allow_nan=False))
-            for name, arr in arrays.items():
-                with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    out = np.ascontiguousarray(arr, dtype=np.dtype(arr.dtype).newbyteorder("<"))
-                    np.lib.format.write_array(member, out, allow_pickle=False)
-            zf.close()  # the central directory, before the data is flushed to disk
-            raw.flush()
-            os.fsync(raw.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_archive(path, META, meta, arrays)
 
 
 def _check_meta(ar, meta):

@@ -16,14 +16,11 @@ go through the constructor's own validation and never name a corpus, and each ar
 layout, shape, size, CRC and (where it is read anyway) finite values before the model is assembled
 (archive.py). Any refusal is a FormatError naming the file.
 """
-import json
 import os
-import zipfile
 
 import numpy as np
 
-from . import _atomic
-from .archive import Archive
+from .archive import Archive, write_archive
 from .metadata import FORMAT, JSON_LIMIT, SETTINGS, STATE, VERSION, MetadataError, check_meta, parse_json
 
 __all__ = ["save_model", "load_model", "SETTINGS", "STATE", "FORMAT", "VERSION"]
@@ -56,26 +53,8 @@ def save_model(model, path):
     v = model.vocabulary
     arrays = {"syn0": model.wv.vectors, "counts": v.counts, "syn1neg": model.syn1neg, "syn1": model.syn1,
               "codes": v.codes, "points": v.points, "code_offsets": v.code_offsets}
-    fd, tmp = _atomic.mkstemp(path)  # named for the target and this process; removes dead saves' leftovers
-    try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.writestr("model.json", json.dumps(meta, ensure_ascii=True, allow_nan=False))
-            for name, arr in arrays.items():
-                if arr is not None:
-                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        out = np.ascontiguousarray(arr, dtype=np.dtype(DTYPES[name]).newbyteorder("<"))
-                        np.lib.format.write_array(member, out, allow_pickle=False)
-            zf.close()  # writes the central directory before the data is flushed to disk
-            raw.flush()
-            os.fsync(raw.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    arrays = {name: None if arr is None else np.asarray(arr, dtype=DTYPES[name]) for name, arr in arrays.items()}
+    write_archive(path, "model.json", meta, arrays)
 
 
 def load_model(cls, path, mmap=None, verify=True):
