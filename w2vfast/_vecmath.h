@@ -196,12 +196,14 @@ W2V_INLINE void w2v_lock(int64_t *l) {
 }
 
 /* Take a fresh private copy of the shared rows (no lock: a merge in progress elsewhere is seen in part, as
- * any Hogwild read may be). */
+ * any Hogwild read may be). The base is copied from the private copy, not read from the shared rows a second
+ * time: a merge by another worker between two reads of the shared rows would leave base != rows, and this
+ * worker's next merge would then add (rows - base), i.e. take the other worker's merged change back out. */
 static void w2v_hot_pull(const float *mat, int size, w2v_hot *h) {
     size_t nbytes = (size_t)h->count * (size_t)size * sizeof(float);
     const float *shared = mat + (int64_t)h->first * size;
     memcpy(h->rows, shared, nbytes);
-    memcpy(h->base, shared, nbytes);
+    memcpy(h->base, h->rows, nbytes);
 }
 
 /* Add `scale` times this worker's change since the last pull to the shared rows.
