@@ -62,8 +62,10 @@ cdef struct Worker:
     w2v_hot hot_in          # syn0 rows 0 .. n - 1 (words are numbered by falling frequency)
     w2v_hot hot_out         # syn1neg rows 0 .. n - 1
     w2v_hot hot_hs          # syn1 rows V - 1 - n .. V - 2 (the root is row V - 2)
-    int64_t sync_words      # merge the private rows after this many kept words (0: only when released)
+    int64_t sync_words      # merge all private rows after this many kept words (0: only when released); the
+                            # busiest 1/HOT_TIERS of them HOT_TIERS times as often (see train_batch_held)
     int64_t since_sync      # kept words trained since the last merge
+    int top_merges          # merges of the busiest rows only since the last merge of all
     int holding             # the private copies hold changes not yet merged (train_batch_held)
     double loss             # running sum of the training loss (when compute_loss)
     int64_t examples        # number of positive predictions made (denominator for a mean loss)
