@@ -402,17 +402,16 @@ def _peek_first_line(reader, name):
         pos = i + 1
 
 
-def load_word2vec_format(
+def read_word2vec_file(
     fname, fvocab=None, binary=False, encoding="utf-8", unicode_errors="strict", limit=None,
-    datatype=np.float32, no_header=False, allow_nonfinite=False, cls=None,
+    datatype=np.float32, no_header=False, allow_nonfinite=False,
 ):
-    """Load a word2vec text/binary file into a KeyedVectors (see read_word2vec_format for the options).
+    """Read a word2vec text/binary file as arrays: (keys, vectors, counts, key_to_index), for
+    KeyedVectors.load_word2vec_format to build on (this module returns arrays and knows no vector classes).
 
-    Each key gets a "count" attribute: from `fvocab` (a 'word count' per line file) when given, otherwise
-    made-up descending counts (V - index) so that saving again keeps the file's order.
+    counts come from `fvocab` (a 'word count' per line file) when given, otherwise they are made-up descending
+    counts (V - index) so that saving again keeps the file's order.
     """
-    if cls is None:
-        from .keyedvectors import KeyedVectors as cls
     counts = read_vocab_counts(fvocab, unicode_errors, encoding) if fvocab is not None else None
     keys, vectors, vocab_size, key_to_index = _read_word2vec(
         fname, binary, limit, unicode_errors, encoding, no_header, datatype, allow_nonfinite)
@@ -429,7 +428,7 @@ def load_word2vec_format(
                 count_arr[i] = c
         if missing:
             logger.warning("vocabulary file %s lacks %d of the %d words; their count is 0", fvocab, missing, len(keys))
-    return cls.from_arrays(keys, vectors, counts=count_arr, copy=False, key_to_index=key_to_index)
+    return keys, vectors, count_arr, key_to_index
 
 
 # ------------------------------------------------------------------------------------------------ writing

@@ -593,9 +593,10 @@ class KeyedVectors(KeyedVectorsCompat):
                              limit=None, datatype=np.float32, no_header=False, allow_nonfinite=False):
         """Read a file in the original word2vec text/binary format (see w2vfast.io)."""
         from . import io as _io
-        return _io.load_word2vec_format(fname, fvocab=fvocab, binary=binary, encoding=encoding,
-                                        unicode_errors=unicode_errors, limit=limit, datatype=datatype,
-                                        no_header=no_header, allow_nonfinite=allow_nonfinite, cls=cls)
+        keys, vectors, counts, key_to_index = _io.read_word2vec_file(
+            fname, fvocab=fvocab, binary=binary, encoding=encoding, unicode_errors=unicode_errors, limit=limit,
+            datatype=datatype, no_header=no_header, allow_nonfinite=allow_nonfinite)
+        return cls.from_arrays(keys, vectors, counts=counts, copy=False, key_to_index=key_to_index)
 
     def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
                                 dummy4unknown=False, similarity_function="3CosAdd"):

@@ -164,8 +164,8 @@ class KeyedVectorsCompat:
         kept in `vectors_lockf` and w2vfast.Word2Vec.train() refuses a model whose locks are not all 1.0
         (w2vfast.gensim.Word2Vec trains such a model with gensim's kernels).
         """
-        from . import io as _io
-        other = _io.load_word2vec_format(fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors)
+        other = type(self).load_word2vec_format(fname, binary=binary, encoding=encoding,
+                                                unicode_errors=unicode_errors)
         if other.vector_size != self.vector_size:
             raise ValueError(f"{fname} has vectors of size {other.vector_size}, this model {self.vector_size}")
         common = [k for k in other.index_to_key if k in self.key_to_index]
