@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from w2vfast import _corpus as C
+from w2vfast._stopflag import StopFlag
 from w2vfast.readers import LineSentence
 
 
@@ -189,7 +190,7 @@ def test_scan_workers_equal_one_worker(tmp_path, monkeypatch, workers):
 def test_a_stopped_counter_returns_after_its_current_buffer(tmp_path):
     path = write(tmp_path, "z.txt", zipf_text(20000, 50, 500))
     counter = C._Counter(0, 10000)
-    stop = C.StopFlag()
+    stop = StopFlag()
     stop.set()
     assert counter.count_range(path, 0, os.path.getsize(path), stop) is True
     assert counter.lines()[0] == 0                              # stopped before the first buffer
@@ -708,7 +709,7 @@ def test_train_queue_after_stop_drops_batches_untrained():
     for _ in range(3):
         q.put_from(iter(sentences), 100)
     q.close()
-    stop = C.StopFlag()
+    stop = StopFlag()
     stop.set()
     assert C.train_queue(K.KernelWorker(model, seed=1, stream=0), q, lr, stop) == 0
     assert lr.done == 0

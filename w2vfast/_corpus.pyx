@@ -27,6 +27,7 @@ from libc.string cimport memcpy, memset
 from w2vfast._kernels cimport (KernelWorker, LearningRate, Model, Schedule, Worker, real, schedule_advance,
                                schedule_alpha, train_batch, train_batch_held, release_private)
 from w2vfast._phrases cimport PhraseTable
+from w2vfast._stopflag cimport StopFlag, w2v_flag_is_set
 
 
 cdef extern from "_tokens.h" nogil:
@@ -110,35 +111,6 @@ cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(PyObject *o, Py_ssize_t *size)
     void PyErr_Clear()
     object PyUnicode_New(Py_ssize_t size, unsigned int maxchar)
-
-
-cdef extern from *:
-    """
-    /* A flag another thread sets to stop training early (Ctrl-C, an error elsewhere). */
-    static inline int w2v_flag_is_set(const int64_t *flag) {
-        return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
-    }
-    static inline void w2v_flag_store(int64_t *flag, int64_t value) {
-        __atomic_store_n(flag, value, __ATOMIC_RELAXED);
-    }
-    """
-    bint w2v_flag_is_set(const int64_t *flag) nogil
-    void w2v_flag_store(int64_t *flag, int64_t value) nogil
-
-
-cdef class StopFlag:
-    """Asks training threads to stop after their current batch (train_file_range checks it between batches)."""
-    cdef int64_t flag
-
-    def set(self):
-        w2v_flag_store(&self.flag, 1)
-
-    def clear(self):
-        w2v_flag_store(&self.flag, 0)
-
-    @property
-    def is_set(self):
-        return w2v_flag_is_set(&self.flag)
 
 
 cdef enum:

@@ -20,6 +20,8 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
+from w2vfast._stopflag cimport StopFlag, w2v_flag_is_set
+
 
 cdef extern from "_tokens.h" nogil:
     ctypedef struct tok_reader:
@@ -79,32 +81,6 @@ cdef extern from "_phrases.h" nogil:
     size_t phr_joiner_readable(const phr_joiner *j)
     int PHR_SCORE_DEFAULT
     int PHR_SCORE_NPMI
-
-
-cdef extern from *:
-    """
-    /* A flag another thread sets to stop the counting threads (Ctrl-C, an error in another thread). */
-    static inline int phr_flag_is_set(const int64_t *flag) {
-        return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
-    }
-    static inline void phr_flag_store(int64_t *flag, int64_t value) {
-        __atomic_store_n(flag, value, __ATOMIC_RELAXED);
-    }
-    """
-    bint phr_flag_is_set(const int64_t *flag) nogil
-    void phr_flag_store(int64_t *flag, int64_t value) nogil
-
-
-cdef class Stop:
-    """Asks counting threads to stop after the read buffer in progress (1 MB)."""
-    cdef int64_t flag
-
-    def set(self):
-        phr_flag_store(&self.flag, 1)
-
-    @property
-    def is_set(self):
-        return phr_flag_is_set(&self.flag)
 
 
 cdef extern from "Python.h":
@@ -332,7 +308,7 @@ cdef int _learn_range(phr_counter *c, phr_joiner *j, const char *path, int64_t s
         tok_reader_close(&r)
         return ERR_IO
     while True:
-        if phr_flag_is_set(stop):
+        if w2v_flag_is_set(stop):
             rc = STOPPED
             break
         ev = phr_reader_chunk(&r, j, &p, &n)
@@ -377,7 +353,7 @@ cdef class _RangeLearner:
         if self.has_joiner:
             phr_joiner_free(&self.j)
 
-    def run(self, path, int64_t start, int64_t end, Stop stop=None):
+    def run(self, path, int64_t start, int64_t end, StopFlag stop=None):
         """Counts the range; returns early (its count incomplete) once stop is set."""
         cdef bytes bpath = os.fsencode(path)
         cdef const char *cpath = bpath
@@ -399,7 +375,7 @@ cdef class _RangeLearner:
         return pc
 
 
-def run_counting(work, n, Stop stop not None):
+def run_counting(work, n, StopFlag stop not None):
     """work(i) for i in range(n) in threads through w2vfast.threads.run_threads, so that Ctrl-C or an error
     in one thread stops the others (after their current read buffer) and nothing is left running."""
     from .threads import run_threads
@@ -415,7 +391,7 @@ def learn_file(path, ranges, KeySet connectors not None, str delimiter, int64_t 
     cdef bytes delim = _encode(delimiter)
     ranges = [r for r in ranges if r[1] > r[0]] or [(0, 0)]
     learners = [_RangeLearner(connectors, delim, max_keys, base) for _ in ranges]
-    stop = Stop()
+    stop = StopFlag()
     run_counting(lambda i: learners[i].run(path, ranges[i][0], ranges[i][1], stop), len(ranges), stop)
     cdef PhraseCounts total = learners[0].result()
     for lr in learners[1:]:
@@ -577,7 +553,7 @@ cdef class PhraseTable:
             phr_joiner_free(&j)
 
     def scan_joined(self, path, int64_t start, int64_t end, int64_t max_keys, int64_t max_sentence,
-                    Stop stop=None):
+                    StopFlag stop=None):
         """scan_file's count of one range, phrases joined: (counts, line summary as _Counter.lines); None
         when stop was set before the range was done."""
         cdef bytes bpath = os.fsencode(path)
@@ -602,7 +578,7 @@ cdef class PhraseTable:
                     err = r.err
                     rc = ERR_IO
                 while rc == 0:
-                    if phr_flag_is_set(flag):
+                    if w2v_flag_is_set(flag):
                         rc = STOPPED
                         break
                     ev = phr_reader_chunk(&r, &j, &p, &n)

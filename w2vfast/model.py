@@ -12,9 +12,10 @@ import time
 import numpy as np
 
 from . import vocab as _vocab
-from ._corpus import (SentenceQueue, StopFlag, TokenTable, check_corpus_file, file_ranges, scan_file,
+from ._corpus import (SentenceQueue, TokenTable, check_corpus_file, file_ranges, scan_file,
                       train_file_range, train_queue)
 from ._kernels import KernelModel, KernelWorker
+from ._stopflag import StopFlag
 from .callbacks import call_hook
 from .errors import FormatError
 from .keyedvectors import KeyedVectors

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _phrases
 from ._phrases import KeySet, PhraseCounts, PhraseTable, line_ranges
+from ._stopflag import StopFlag
 from .errors import FormatError
 
 logger = logging.getLogger(__name__)
@@ -366,7 +367,7 @@ class FrozenPhrases(_Transformation):
         ranges = [r for r in line_ranges(path, _workers_for(path, workers)) if r[1] > r[0]]
         table = self._table()
         results = [None] * len(ranges)
-        stop = _phrases.Stop()
+        stop = StopFlag()
 
         def work(i):
             results[i] = table.scan_joined(path, ranges[i][0], ranges[i][1], max_keys, max_sentence_length, stop)

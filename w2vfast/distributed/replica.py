@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from .._corpus import StopFlag, TokenTable, train_file_range
+from .._corpus import TokenTable, train_file_range
+from .._stopflag import StopFlag
 from .._kernels import LearningRate
 from ..threads import run_threads
 from ..vocab import Vocabulary
