@@ -116,7 +116,7 @@ def decoder_state(data):
             off = data.find(XZ_MAGIC, off + 1)
         # liblzma checks the memory limit before it allocates: a refused dictionary costs nothing
         return max(d if d < XZ_MEMLIMIT else 0 for d in dicts) + XZ_OVERHEAD
-    if data.startswith(b"BZh"):
+    if data.startswith(b"BZh") and len(data) > 3 and data[3] in b"123456789":
         return 9 * BZ2_BLOCK_UNIT + BZ2_OVERHEAD    # a later stream of the file may declare BZh9
     return 0
 
