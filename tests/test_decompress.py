@@ -143,30 +143,37 @@ def traced_peak(fn):
         tracemalloc.stop()
 
 
+HUGE_LINES = {   # (data, options, part of the FormatError or None when it loads)
+    "long value": (b"1 1\nw " + b"0" * 5_000_000 + b"\n", {}, "longer than 128 bytes"),
+    "blank line": (b"2 1\nw 1\n" + b" " * 6_000_000 + b"\nv 2\n", {}, None),
+    "blank line, no header": (b"\t" * 6_000_000 + b"w 1 2\n", {"no_header": True}, None),
+    "blank lines, no header": (b"\n" * 6_000_000 + b"w 1 2\n", {"no_header": True}, None),
+    "padded fields": (b"1 3\nw" + b" " * 3_000_000 + b"1" + b"\t" * 3_000_000 + b"2  3\n", {}, None),
+    "blank lines, big rows": (b"1 1000000\n" + b"\n" * 6_000_000, {}, "holds only 0"),
+    "short line, big rows": (b"1 1000000\n" + b"\n" * 6_000_000 + b"w 1\n", {}, "has 1 values"),
+    "newlines, big binary rows": (b"1 1000000\n" + b"\n" * 6_000_000, {"binary": True}, "holds only 0"),
+}
+
+
 @pytest.mark.parametrize("kind", ["gzip", "bz2"])
-@pytest.mark.parametrize("case", ["long value", "blank line", "blank line, no header", "padded fields"])
+@pytest.mark.parametrize("case", sorted(HUGE_LINES))
 def test_tiny_compressed_file_with_a_huge_line(tmp_path, kind, case):
-    # each file is a few dozen bytes (bz2) or a few KB (gzip) that decompress to 5-6 MB of one line; the
-    # reader used to hold the whole line (peaks of 12-73 MB)
-    no_header = case.endswith("no header")
-    data = {
-        "long value": b"1 1\nw " + b"0" * 5_000_000 + b"\n",
-        "blank line": b"2 1\nw 1\n" + b" " * 6_000_000 + b"\nv 2\n",
-        "blank line, no header": b"\t" * 6_000_000 + b"w 1 2\n",
-        "padded fields": b"1 3\nw" + b" " * 3_000_000 + b"1" + b"\t" * 3_000_000 + b"2  3\n",
-    }[case]
+    # each file is a few dozen bytes (bz2) or a few KB (gzip) that decompress to 5-6 MB of one line or of
+    # blank lines; the readers used to hold all of it (peaks of 12-131 MB), and big rows were allocated
+    # before their data was there
+    data, options, error = HUGE_LINES[case]
     path = tmp_path / ("v.txt" + SUFFIX[kind])
     path.write_bytes(COMPRESS[kind](data))
-    result, peak = traced_peak(lambda: read_word2vec_format(path, no_header=no_header))
+    result, peak = traced_peak(lambda: read_word2vec_format(path, **options))
     assert peak < 1 << 20, peak
-    if case == "long value":
-        assert isinstance(result, FormatError) and "longer than 128 bytes" in str(result)
+    if error is not None:
+        assert isinstance(result, FormatError) and error in str(result), result
     else:
         keys, vectors, _ = result
         plain = tmp_path / "plain.txt"
         plain.write_bytes(data)
         assert (keys, vectors.tolist()) == (lambda r: (r[0], r[1].tolist()))(
-            read_word2vec_format(plain, no_header=no_header))
+            read_word2vec_format(plain, **options))
 
 
 def test_value_and_word_bounds_hold_however_the_file_is_read(tmp_path):

@@ -46,6 +46,8 @@ _SMALL_ROW = 1 << 16        # bytes of one row that may be allocated before its 
 _MIN_WINDOW = 64 << 10      # the smallest read window for compressed data
 _UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashreplace")
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
+_NOT_NEWLINE = re.compile(rb"[^\r\n]")
+_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
 class Word2VecFormatError(FormatError):
@@ -346,12 +348,12 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
             reader = _Reader(f, name, size=size)
         if no_header:
             reader.pack_line = _pack_text_line(name, None)
-            vector_size = _fastio.count_fields(_peek_first_line(reader, name)) - 1
+            first, line_no = _peek_first_line(reader, name)
+            vector_size = _fastio.count_fields(first) - 1
             if not 1 <= vector_size <= _MAX_DIM:
                 raise Word2VecFormatError(f"{name}: the first line has {vector_size} values after its word")
             declared = None
             target = limit if limit else sys.maxsize
-            line_no = 0
         else:
             declared, vector_size = _parse_header(reader.readline(_MAX_HEADER, "header line"), name)
             target = min(declared, limit) if limit else declared
@@ -366,7 +368,15 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
         min_record = _min_record(vector_size, binary)
         while row < target:
             if row == out.shape[0]:
-                available = reader.ensure(min_record) // min_record
+                if binary or 4 * vector_size <= _SMALL_ROW:
+                    if binary:
+                        _skip_newlines(reader)
+                    available = reader.ensure(min_record) // min_record
+                else:
+                    # a big text row is allocated only once its whole line is in the window with the right
+                    # number of fields: blank lines or a short line cost no 4*D-byte row
+                    available, skipped = _text_record_ready(reader, vector_size, name, line_no)
+                    line_no += skipped
                 if available == 0 and 4 * vector_size > _SMALL_ROW:
                     break       # not one more record can follow: the count check below reports it
                 out = _grow(out, target, available)
@@ -431,23 +441,76 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
     return words, out, row, index
 
 
-def _peek_first_line(reader, name):
-    """The first non-blank line of a headerless text file, left unconsumed in the reader's window."""
-    pos = 0
+def _skip_newlines(reader):
+    """Consume the newlines before the next binary record (parse_binary skips them too), so that any
+    number of them costs no memory when ensure() waits for a whole record after them."""
+    while True:
+        m = _NOT_NEWLINE.search(reader.buf, reader.start, reader.end)
+        if m is not None:
+            reader.start = m.start()
+            return
+        reader.start = reader.end
+        if reader.eof:
+            return
+        reader.fill()
+
+
+def _skip_blank_lines(reader):
+    """Consume text lines holding only whitespace, many at a time. Returns (the number consumed, the
+    window position of the next line's first non-blank byte, or None at the end of the data)."""
+    skipped = 0
+    while True:
+        m = _NOT_SPACE.search(reader.buf, reader.start, reader.end)
+        stop = reader.end if m is None else m.start()
+        line_start = reader.buf.rfind(b"\n", reader.start, stop) + 1
+        if line_start > reader.start:
+            skipped += reader.buf.count(b"\n", reader.start, line_start)
+            reader.start = line_start
+        if m is not None:
+            return skipped, m.start()
+        if reader.eof:
+            return skipped, None
+        reader.fill()
+
+
+def _next_line_end(reader, pos):
+    """The end of the line holding window position `pos` (its newline, or the end of the data), read
+    into the window first; the unfinished line is packed if it outgrows the window."""
     while True:
         i = reader.buf.find(b"\n", pos, reader.end)
-        if i < 0:
-            if reader.eof:
-                line = bytes(reader.buf[pos:reader.end])
-                if not line.strip():
-                    raise Word2VecFormatError(f"{name}: the file is empty")
-                return line
-            reader.fill()      # nothing is consumed yet, so this only appends (or grows the window)
-            continue
-        line = bytes(reader.buf[pos:i])
-        if line.strip():
-            return line
-        pos = i + 1
+        if i >= 0:
+            return i
+        if reader.eof:
+            return reader.end
+        keep = pos - reader.start
+        reader.fill()
+        pos = reader.start + min(keep, reader.end - reader.start)
+
+
+def _text_record_ready(reader, vector_size, name, line_no):
+    """(1 when the window holds the next text record's whole line with its word and vector_size values,
+    else 0 at the end of the data; the number of blank lines consumed before it). A line with another
+    number of fields raises Word2VecFormatError. `line_no`: lines before the window's start."""
+    skipped, first = _skip_blank_lines(reader)
+    if first is None:
+        return 0, skipped
+    end = _next_line_end(reader, reader.start)
+    with memoryview(reader.buf) as mv, mv[reader.start:end] as line:
+        fields = _fastio.count_fields(line)
+    if fields == vector_size + 1:
+        return 1, skipped
+    if end == reader.end and reader.eof:
+        return 0, skipped           # a cut-off last line: the count check reports the truncation
+    raise Word2VecFormatError(f"{name}: line {line_no + skipped + 1} has {fields - 1} values, expected {vector_size}")
+
+
+def _peek_first_line(reader, name):
+    """(The first non-blank line of a headerless text file, the number of blank lines before it.) The
+    blank lines are consumed, so any number of them costs no memory; the line stays in the window."""
+    skipped, first = _skip_blank_lines(reader)
+    if first is None:
+        raise Word2VecFormatError(f"{name}: the file is empty")
+    return bytes(reader.buf[reader.start:_next_line_end(reader, reader.start)]), skipped
 
 
 def load_word2vec_format(
