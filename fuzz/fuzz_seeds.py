@@ -37,6 +37,8 @@ def text_seeds():
         "gzip": gzip.compress(plain, mtime=0),
         "bz2": bz2.compress(plain),
         "xz": lzma.compress(plain),
+        # a few dozen bytes that decompress to megabytes of one line: padding, then a number too long to be one
+        "bz2-long-line": bz2.compress(b"2 2\nw" + b" " * 3_000_000 + b"1\t2\nv 3 " + b"0" * 3_000_000 + b"\n"),
     }
 
 

@@ -15,6 +15,8 @@ against an oracle, so a reader that silently misreads is a finding too ("mismatc
   LineSentence iterable when compressed) must succeed.
 
 Each target returns the bytes of the arrays it legitimately built, which the memory check allows for.
+The vector targets also report the end of the read under test and of their round trip to `phase`, so
+the check measures each read against its own file.
 """
 import collections
 import io
@@ -36,6 +38,16 @@ TARGETS = ("text", "binary", "model", "corpus")
 
 CONTAINER_MAGIC = b"W2VFUZZ-ZIP\n"
 _MEMBER_SEP = b"\n\x00\xff@member "
+
+
+# Set by bench/fuzz.py: phase(what, bytes read, array bytes held, raw input or None) ends one part of a
+# target for its allocation check.
+phase = None
+
+
+def _phase(what, size, arrays, raw=None):
+    if phase is not None:
+        phase(what, size, arrays, raw)
 
 
 class Mismatch(AssertionError):
@@ -78,6 +90,7 @@ def _vectors(data, scratch, binary):
             with open(source, "wb") as fh:
                 fh.write(data)
     keys, vectors, _ = read_word2vec_format(source, binary=binary, **opts)
+    _phase("read", len(data), vectors.nbytes, data)
     path = os.path.join(scratch, "roundtrip")
     try:
         write_word2vec_format(path, keys, vectors, binary=binary)
@@ -87,6 +100,7 @@ def _vectors(data, scratch, binary):
         raise Mismatch(f"what loaded does not save and load again: {exc!r}") from exc
     if keys2 != keys or not np.array_equal(vectors, vectors2, equal_nan=True):
         raise Mismatch("what loaded changed in a save/load round trip")
+    _phase("round trip", os.path.getsize(path), vectors.nbytes + vectors2.nbytes)
     return vectors.nbytes
 
 

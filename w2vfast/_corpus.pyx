@@ -6,16 +6,13 @@ Token policy (the same everywhere in w2vfast): a token is a run of bytes that ar
 (space, \\t, \\n, \\v, \\f, \\r); it becomes a Python str by decoding UTF-8 with errors="surrogateescape",
 so any byte sequence round-trips exactly. NUL bytes are ordinary token bytes. Lines end at b"\\n" only.
 """
-import bz2
 import errno
-import gzip
-import lzma
 import os
 from collections import namedtuple
 
 import numpy as np
 
-from w2vfast._decompress import compressed_errors
+from w2vfast._decompress import compressed_errors, open_decompressed
 from w2vfast.errors import FormatError
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
@@ -145,7 +142,7 @@ _MAGIC = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"PK\x03\x04", "zip"),
 )
-_OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+_DECOMPRESSED = ("gzip", "bz2", "xz")
 
 
 def _fspath(path):
@@ -414,11 +411,11 @@ def scan_file(path, max_vocab_size=None, workers=1, max_sentence_length=10000):
 
 
 def _scan_stream(path, kind, max_keys, max_sentence_length):
-    if kind not in _OPENERS:
+    if kind not in _DECOMPRESSED:
         raise FormatError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
     counter = _Counter(max_keys, max_sentence_length)
     rest = b""
-    with _OPENERS[kind](path, "rb") as f:
+    with open_decompressed(path, kind) as f:
         while True:
             with compressed_errors(path):
                 chunk = f.read(_STREAM_CHUNK)

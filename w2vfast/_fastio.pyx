@@ -17,6 +17,10 @@ from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_Decode
 # itself truncates words at 50 bytes; this only bounds the memory a broken file can make us use).
 MAX_WORD_BYTES = 1 << 20
 cdef Py_ssize_t _MAX_WORD = MAX_WORD_BYTES
+# A value in a text file longer than this is not a number either: the longest a float32 prints is 47 bytes
+# ("%f" of -3.4e38). The bound lets the reader drop what it buffers of an overlong line (w2vfast/io.py).
+MAX_VALUE_BYTES = 128
+cdef Py_ssize_t _MAX_VALUE = MAX_VALUE_BYTES
 
 cdef double[23] _POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
                           1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
@@ -152,7 +156,8 @@ cdef bint _parse_float(const unsigned char *s, Py_ssize_t n, float *out) noexcep
 def parse_float_token(bytes token):
     """Parse one token the way the text reader does (for tests); ValueError when it is not a number."""
     cdef float v
-    if not _parse_float(<const unsigned char *>PyBytes_AS_STRING(token), PyBytes_GET_SIZE(token), &v):
+    if PyBytes_GET_SIZE(token) > _MAX_VALUE or not _parse_float(
+            <const unsigned char *>PyBytes_AS_STRING(token), PyBytes_GET_SIZE(token), &v):
         raise ValueError(f"not a number: {token!r}")
     return v
 
@@ -324,6 +329,8 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
         wstart = p
         while p < line_end and not _is_space(base[p]):
             p += 1
+        if p - wstart > _MAX_WORD:
+            raise ValueError(f"line {line_no}: the word is longer than {_MAX_WORD} bytes")
         word = _decode(base + wstart, p - wstart, utf8, encoding, errors_b, True, line_no, 0)
         dst = &out[row, 0]
         k = 0
@@ -339,11 +346,12 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
                 raise ValueError(
                     f"line {line_no} (word {word!r}) has more than the {dim} values the header declares"
                 )
-            if not _parse_float(base + tstart, p - tstart, dst + k):
+            if p - tstart > _MAX_VALUE or not _parse_float(base + tstart, p - tstart, dst + k):
                 raise ValueError(
                     f"line {line_no} (word {word!r}): value {k + 1} "
                     f"{PyBytes_FromStringAndSize(<const char *>base + tstart, min(p - tstart, 40))!r} "
-                    f"is not a number"
+                    + (f"is longer than {_MAX_VALUE} bytes, not a number" if p - tstart > _MAX_VALUE
+                       else "is not a number")
                 )
             k += 1
         if k != dim:
@@ -357,6 +365,40 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
         row += 1
         pos = next_pos
     return pos, row, line_no
+
+
+def pack_fields(unsigned char[::1] buf, Py_ssize_t lo, Py_ssize_t end):
+    """Rewrite buf[lo:end], the unfinished last line of the text reader's window, in place with its
+    leading whitespace dropped and every other run of whitespace cut to one space, which leaves its fields
+    as they were. Returns (new end, length of the first field, length of the longest other field, number
+    of fields). No newline may be in the range."""
+    cdef Py_ssize_t i = lo, o = lo, t, first = 0, longest = 0, fields = 0
+    cdef bint gap = False
+    if lo < 0 or end > buf.shape[0] or lo > end:
+        raise ValueError("invalid range")
+    while i < end:
+        if _is_space(buf[i]):
+            gap = fields > 0
+            i += 1
+            continue
+        if gap:
+            buf[o] = 32
+            o += 1
+            gap = False
+        t = i
+        while i < end and not _is_space(buf[i]):
+            buf[o] = buf[i]
+            o += 1
+            i += 1
+        if fields == 0:
+            first = i - t
+        elif i - t > longest:
+            longest = i - t
+        fields += 1
+    if gap:
+        buf[o] = 32     # the last field is complete: keep it apart from what the next read brings
+        o += 1
+    return o, first, longest, fields
 
 
 def count_fields(const unsigned char[::1] line):

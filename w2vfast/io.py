@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _fastio
 from ._atomic import AtomicFile
-from ._decompress import compressed_errors
+from ._decompress import compressed_errors, open_decompressed
 from .errors import FormatError
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ _MAX_LINE = 256 << 20       # a text line or binary record longer than this mean
 _MAX_HEADER = 4096
 _MAX_DIM = 1 << 24          # a bigger vector size is taken as a damaged header, not allocated
 _SMALL_ROW = 1 << 16        # bytes of one row that may be allocated before its data is known to exist
+_MIN_WINDOW = 64 << 10      # the smallest read window for compressed data
 _UNICODE_ERRORS = ("strict", "replace", "ignore", "surrogateescape", "backslashreplace")
 _WHITESPACE = re.compile(rb"[ \t\n\r\x0b\x0c]")
+_NOT_NEWLINE = re.compile(rb"[^\r\n]")
+_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
 class Word2VecFormatError(FormatError):
@@ -53,7 +56,7 @@ class Word2VecFormatError(FormatError):
 
 # ----------------------------------------------------------------------------------------------- opening
 
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 
 
 def _stream_size(f):
@@ -76,9 +79,9 @@ def _open_read(source):
         return source, False, getattr(source, "name", "<stream>"), _stream_size(source)
     path = os.fspath(source)
     name = str(path)
-    opener = _OPENERS.get(os.path.splitext(name)[1])
-    if opener is not None:
-        return opener(path, "rb"), True, name, None
+    kind = _COMPRESSED.get(os.path.splitext(name)[1])
+    if kind is not None:
+        return open_decompressed(path, kind, name), True, name, None
     f = open(path, "rb")
     try:
         size = os.fstat(f.fileno()).st_size
@@ -104,6 +107,10 @@ class _Reader:
         self.offset = 0          # file position of buf[0]
         self.eof = False
         self._readinto = getattr(f, "readinto", None)
+        # for text records: a function that shrinks an unfinished line (see _pack_text_line) before the
+        # window grows for it, so a line padded with whitespace or holding an overlong token costs no more
+        # memory than the fields it holds
+        self.pack_line = None
 
     def _read_into(self, lo, hi):
         # the views are released before returning, so the bytearray can still be resized later
@@ -131,7 +138,10 @@ class _Reader:
                     f"{self.name}: a record longer than {_MAX_LINE} bytes at byte offset {self.offset}; the file "
                     "is damaged or not in word2vec format"
                 )
-            self.buf.extend(bytes(len(self.buf)))
+            if self.pack_line is None or not self._pack_tail():
+                grown = bytearray(2 * len(self.buf))
+                grown[:self.end] = memoryview(self.buf)[:self.end]
+                self.buf = grown
         got = 0
         while self.end < len(self.buf):
             n = self._read_into(self.end, len(self.buf))
@@ -141,6 +151,19 @@ class _Reader:
             self.end += n
             got += n
         return got > 0 or self.eof
+
+    def _pack_tail(self):
+        """Shrink the unfinished last line of a full window with pack_line; True when that freed a quarter
+        of the window (then it need not grow)."""
+        nl = self.buf.rfind(b"\n", self.start, self.end)
+        lo = self.start if nl < 0 else nl + 1
+        if self.end - lo < len(self.buf) // 2:
+            return False
+        new_end = self.pack_line(self.buf, lo, self.end, self.offset + lo)
+        removed = self.end - new_end
+        self.end = new_end
+        self.offset += removed   # positions after the line stay exact; those inside it are approximate
+        return removed >= len(self.buf) // 4
 
     def readline(self, max_len, what="line"):
         """The next line (without its newline), or None at the end of the stream. A line longer than
@@ -183,6 +206,28 @@ class _Reader:
 
 
 # ------------------------------------------------------------------------------------------------ reading
+
+def _pack_text_line(name, max_fields):
+    """pack_line for text records: packs the unfinished line in place (_fastio.pack_fields), then raises
+    FormatError once it holds a word or a value longer than a valid one, or more than max_fields fields
+    (None: no bound)."""
+    def pack(buf, lo, end, offset):
+        new_end, word, longest, fields = _fastio.pack_fields(buf, lo, end)
+        if word > _fastio.MAX_WORD_BYTES:
+            raise Word2VecFormatError(
+                f"{name}: a word longer than {_fastio.MAX_WORD_BYTES} bytes near byte offset {offset}; the file is "
+                "damaged or not in word2vec format")
+        if longest > _fastio.MAX_VALUE_BYTES:
+            raise Word2VecFormatError(
+                f"{name}: a value longer than {_fastio.MAX_VALUE_BYTES} bytes near byte offset {offset}, not a "
+                "number; the file is damaged or not in word2vec format")
+        if max_fields is not None and fields > max_fields:
+            raise Word2VecFormatError(
+                f"{name}: a line near byte offset {offset} has more than {max_fields - 1} values, the vector size "
+                "of the file")
+        return new_end
+    return pack
+
 
 def _check_unicode_errors(unicode_errors):
     if unicode_errors not in _UNICODE_ERRORS:
@@ -241,11 +286,12 @@ def _min_record(vector_size, binary):
 
 
 def _initial_capacity(target, vector_size, size, binary):
-    """Rows to allocate up front: the target, bounded by what `size` bytes (the file's size, or a guess for
-    compressed data) can hold. Zero when not one record fits: rows are then allocated as data arrives."""
+    """Rows to allocate up front: the target, bounded by what `size` bytes (the file's size; None for
+    compressed or streamed data) can hold. Zero when not one record fits: rows are then allocated as data
+    arrives."""
     if size is None:
-        # compressed or streamed data of unknown size: start small and let _grow double as rows arrive (a
-        # 16 MB guess let a 70-byte .bz2 file that declares many vectors allocate 16 MB)
+        # data of unknown size: start small and let _grow double as rows arrive (a 16 MB guess let a
+        # 70-byte .bz2 file that declares many vectors allocate 16 MB)
         size = 64 << 10
     return int(min(target, size // _min_record(vector_size, binary)))
 
@@ -293,32 +339,44 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
         raise ValueError("no_header=True needs binary=False: binary files always start with a 'V D' header")
     f, close, name, size = _open_read(fname)
     try:
-        hint = size
         if size is None and close:
-            # compressed: the data size is unknown; guess 64x the file for the window and the first rows
-            # allocated (both grow when the data is bigger), so a tiny hostile file cannot claim 16 MB at once
-            hint = 64 * os.path.getsize(name)
-        reader = _Reader(f, name, size=hint)
+            # compressed: the data size is unknown. The window starts at 4x the file (64 KB at least) and
+            # grows only for a longer record; rows start at 64 KB worth and double as rows arrive. So a tiny
+            # hostile file cannot claim memory that its data does not fill.
+            reader = _Reader(f, name, chunk=min(_CHUNK, max(_MIN_WINDOW, 4 * os.path.getsize(name))))
+        else:
+            reader = _Reader(f, name, size=size)
         if no_header:
-            vector_size = _fastio.count_fields(_peek_first_line(reader, name)) - 1
+            reader.pack_line = _pack_text_line(name, None)
+            first, line_no = _peek_first_line(reader, name)
+            vector_size = _fastio.count_fields(first) - 1
             if not 1 <= vector_size <= _MAX_DIM:
                 raise Word2VecFormatError(f"{name}: the first line has {vector_size} values after its word")
             declared = None
             target = limit if limit else sys.maxsize
-            line_no = 0
         else:
             declared, vector_size = _parse_header(reader.readline(_MAX_HEADER, "header line"), name)
             target = min(declared, limit) if limit else declared
             line_no = 1
+        if not binary:
+            reader.pack_line = _pack_text_line(name, vector_size + 1)
 
-        out = np.empty((_initial_capacity(target, vector_size, hint, binary) if target else 0, vector_size),
+        out = np.empty((_initial_capacity(target, vector_size, size, binary) if target else 0, vector_size),
                        dtype=np.float32)
         words, index, dups, nonfinite = [], {}, [], []
         row = 0
         min_record = _min_record(vector_size, binary)
         while row < target:
             if row == out.shape[0]:
-                available = reader.ensure(min_record) // min_record
+                if binary or 4 * vector_size <= _SMALL_ROW:
+                    if binary:
+                        _skip_newlines(reader)
+                    available = reader.ensure(min_record) // min_record
+                else:
+                    # a big text row is allocated only once its whole line is in the window with the right
+                    # number of fields: blank lines or a short line cost no 4*D-byte row
+                    available, skipped = _text_record_ready(reader, vector_size, name, line_no)
+                    line_no += skipped
                 if available == 0 and 4 * vector_size > _SMALL_ROW:
                     break       # not one more record can follow: the count check below reports it
                 out = _grow(out, target, available)
@@ -383,23 +441,76 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
     return words, out, row, index
 
 
-def _peek_first_line(reader, name):
-    """The first non-blank line of a headerless text file, left unconsumed in the reader's window."""
-    pos = 0
+def _skip_newlines(reader):
+    """Consume the newlines before the next binary record (parse_binary skips them too), so that any
+    number of them costs no memory when ensure() waits for a whole record after them."""
+    while True:
+        m = _NOT_NEWLINE.search(reader.buf, reader.start, reader.end)
+        if m is not None:
+            reader.start = m.start()
+            return
+        reader.start = reader.end
+        if reader.eof:
+            return
+        reader.fill()
+
+
+def _skip_blank_lines(reader):
+    """Consume text lines holding only whitespace, many at a time. Returns (the number consumed, the
+    window position of the next line's first non-blank byte, or None at the end of the data)."""
+    skipped = 0
+    while True:
+        m = _NOT_SPACE.search(reader.buf, reader.start, reader.end)
+        stop = reader.end if m is None else m.start()
+        line_start = reader.buf.rfind(b"\n", reader.start, stop) + 1
+        if line_start > reader.start:
+            skipped += reader.buf.count(b"\n", reader.start, line_start)
+            reader.start = line_start
+        if m is not None:
+            return skipped, m.start()
+        if reader.eof:
+            return skipped, None
+        reader.fill()
+
+
+def _next_line_end(reader, pos):
+    """The end of the line holding window position `pos` (its newline, or the end of the data), read
+    into the window first; the unfinished line is packed if it outgrows the window."""
     while True:
         i = reader.buf.find(b"\n", pos, reader.end)
-        if i < 0:
-            if reader.eof:
-                line = bytes(reader.buf[pos:reader.end])
-                if not line.strip():
-                    raise Word2VecFormatError(f"{name}: the file is empty")
-                return line
-            reader.fill()      # nothing is consumed yet, so this only appends (or grows the window)
-            continue
-        line = bytes(reader.buf[pos:i])
-        if line.strip():
-            return line
-        pos = i + 1
+        if i >= 0:
+            return i
+        if reader.eof:
+            return reader.end
+        keep = pos - reader.start
+        reader.fill()
+        pos = reader.start + min(keep, reader.end - reader.start)
+
+
+def _text_record_ready(reader, vector_size, name, line_no):
+    """(1 when the window holds the next text record's whole line with its word and vector_size values,
+    else 0 at the end of the data; the number of blank lines consumed before it). A line with another
+    number of fields raises Word2VecFormatError. `line_no`: lines before the window's start."""
+    skipped, first = _skip_blank_lines(reader)
+    if first is None:
+        return 0, skipped
+    end = _next_line_end(reader, reader.start)
+    with memoryview(reader.buf) as mv, mv[reader.start:end] as line:
+        fields = _fastio.count_fields(line)
+    if fields == vector_size + 1:
+        return 1, skipped
+    if end == reader.end and reader.eof:
+        return 0, skipped           # a cut-off last line: the count check reports the truncation
+    raise Word2VecFormatError(f"{name}: line {line_no + skipped + 1} has {fields - 1} values, expected {vector_size}")
+
+
+def _peek_first_line(reader, name):
+    """(The first non-blank line of a headerless text file, the number of blank lines before it.) The
+    blank lines are consumed, so any number of them costs no memory; the line stays in the window."""
+    skipped, first = _skip_blank_lines(reader)
+    if first is None:
+        raise Word2VecFormatError(f"{name}: the file is empty")
+    return bytes(reader.buf[reader.start:_next_line_end(reader, reader.start)]), skipped
 
 
 def read_word2vec_file(

@@ -7,21 +7,18 @@ bz2 or xz are decompressed on the fly (recognised by their first bytes, whatever
 compressed data raises w2vfast.errors.FormatError naming the file. Memory stays bounded by one chunk plus
 one sentence, however long the lines are.
 """
-import bz2
 import errno
-import gzip
 import io
-import lzma
 import os
 
 from w2vfast._corpus import SentenceSplitter, detect_compression
-from w2vfast._decompress import compressed_errors
+from w2vfast._decompress import compressed_errors, open_decompressed
 from w2vfast.errors import FormatError
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
 
 _CHUNK = 1 << 13   # bytes per read: few enough tokens that their str objects are still in cache when encoded
-_OPENERS = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+_DECOMPRESSED = ("gzip", "bz2", "xz")
 
 
 def _check_path(path, what="corpus file"):
@@ -42,9 +39,9 @@ def _open_path(path):
     kind = detect_compression(path)
     if kind is None:
         return open(path, "rb")
-    if kind not in _OPENERS:
+    if kind not in _DECOMPRESSED:
         raise FormatError(f"{kind}-compressed files are not supported: {path!r}; decompress it first")
-    return _OPENERS[kind](path, "rb")
+    return open_decompressed(path, kind)
 
 
 def _magic_kind(head):
@@ -56,31 +53,6 @@ def _magic_kind(head):
     if head.startswith(b"\xfd7zXZ\x00"):
         return "xz"
     return None
-
-
-class _Prefixed:
-    """A readable object that serves head, then the rest of f: lets a decompressor start on bytes already
-    read from a stream that cannot seek back."""
-
-    def __init__(self, head, f):
-        self.head = head
-        self.f = f
-
-    def read(self, n=-1):
-        if not self.head:
-            return self.f.read(n)
-        if n is None or n < 0:
-            out, self.head = self.head + self.f.read(), b""
-            return out
-        out, self.head = self.head[:n], self.head[n:]
-        return out
-
-
-_STREAM_WRAPPERS = {
-    "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
-    "bz2": lambda f: bz2.BZ2File(f, "rb"),
-    "xz": lambda f: lzma.LZMAFile(f, "rb"),
-}
 
 
 def _file_chunks(fileobj):
@@ -99,7 +71,7 @@ def _file_chunks(fileobj):
         return
     kind = _magic_kind(bytes(first[:6]))
     if kind is not None:
-        with _STREAM_WRAPPERS[kind](_Prefixed(bytes(first), fileobj)) as f:
+        with open_decompressed(fileobj, kind, head=bytes(first)) as f:
             yield from _binary_chunks(f, getattr(fileobj, "name", "<stream>"))
         return
     while first:
