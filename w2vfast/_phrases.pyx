@@ -61,7 +61,7 @@ cdef extern from "_phrases.h" nogil:
         int64_t sentences
         int in_line
     int phr_counter_init(phr_counter *c, const tok_table *connectors, const unsigned char *delim,
-                         size_t delim_len, int64_t max_keys)
+                         size_t delim_len, int64_t max_keys, int64_t expected_keys)
     void phr_counter_free(phr_counter *c)
     int phr_counter_token(phr_counter *c, const unsigned char *p, size_t n, size_t readable)
     int phr_counter_end_sentence(phr_counter *c, int empty_counts)
@@ -336,12 +336,13 @@ cdef class _RangeLearner:
     cdef bytes delim
     cdef PhraseTable base
 
-    def __cinit__(self, KeySet connectors not None, bytes delim, int64_t max_keys, PhraseTable base=None):
+    def __cinit__(self, KeySet connectors not None, bytes delim, int64_t max_keys, PhraseTable base=None,
+                  int64_t expected_keys=0):
         self.connectors = connectors
         self.delim = delim
         self.base = base
         if phr_counter_init(&self.c, &connectors.t, <const unsigned char *>PyBytes_AS_STRING(delim),
-                            PyBytes_GET_SIZE(delim), max_keys) < 0:
+                            PyBytes_GET_SIZE(delim), max_keys, expected_keys) < 0:
             phr_counter_free(&self.c)
             raise MemoryError()
         if base is not None:
@@ -382,6 +383,22 @@ def run_counting(work, n, StopFlag stop not None):
     run_threads(work, n, stop.set, name="w2vfast-phrases")
 
 
+# Keys (unigrams + bigrams) a byte range may hold, to size its table once: the shared English corpus holds
+# one per 14 bytes, larger corpora fewer per byte (new words and pairs come ever more rarely). The estimate
+# errs high (one per 8 bytes), because the last doubling of a table too small is the costliest (it revisits
+# every key) while entries sized for keys that never come are pages never touched. Capped: beyond the cap
+# the table grows as it fills.
+KEY_BYTES = 8
+MAX_EXPECTED_KEYS = 1 << 23
+
+
+def _expected_keys(long long nbytes, long long max_keys):
+    cdef long long n = min(nbytes // KEY_BYTES, MAX_EXPECTED_KEYS)
+    if max_keys > 0:
+        n = min(n, max_keys + max_keys // 4)
+    return n
+
+
 def learn_file(path, ranges, KeySet connectors not None, str delimiter, int64_t max_keys, PhraseTable base=None):
     """Counts of the line-aligned byte ranges of path, one thread per range, merged in file order.
 
@@ -390,7 +407,8 @@ def learn_file(path, ranges, KeySet connectors not None, str delimiter, int64_t 
     base: a PhraseTable whose phrases are joined before counting (the second pass of trigrams)."""
     cdef bytes delim = _encode(delimiter)
     ranges = [r for r in ranges if r[1] > r[0]] or [(0, 0)]
-    learners = [_RangeLearner(connectors, delim, max_keys, base) for _ in ranges]
+    learners = [_RangeLearner(connectors, delim, max_keys, base, _expected_keys(r[1] - r[0], max_keys))
+                for r in ranges]
     stop = StopFlag()
     run_counting(lambda i: learners[i].run(path, ranges[i][0], ranges[i][1], stop), len(ranges), stop)
     cdef PhraseCounts total = learners[0].result()
@@ -440,7 +458,7 @@ def learn_sentences(sentences, KeySet connectors not None, str delimiter, int64_
     cdef int rc
     cdef list keep = []
     if phr_counter_init(&c, &connectors.t, <const unsigned char *>PyBytes_AS_STRING(delim),
-                        PyBytes_GET_SIZE(delim), max_keys) < 0:
+                        PyBytes_GET_SIZE(delim), max_keys, 0) < 0:
         phr_counter_free(&c)
         raise MemoryError()
     cdef PhraseCounts pc = PhraseCounts()
