@@ -70,8 +70,11 @@ def child(spec):
 
 
 def run_child(spec):
+    # single-threaded BLAS for every run (as the other benchmarks): OpenBLAS's threads spin for a while after
+    # numpy is imported, on the cores the counting threads need
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", json.dumps(spec)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
