@@ -227,16 +227,21 @@ def test_output_vectors_and_in_out_similarity(planted):
 
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_workers_scale_their_private_rows_merges(planted, workers):
-    # Several workers keep private copies of the busiest rows; past two, each adds 2/workers of its move at a
-    # merge (adding them in full overshoots and diverges); one worker shares every row.
+    # Two workers keep private copies of the busiest rows by default; one worker shares every row, and so do
+    # more than two unless private_rows asks for them (then each adds 2/workers of its move at a merge: adding
+    # them in full overshoots and diverges).
     sentences, _ = planted
     model = Word2Vec(vector_size=10, min_count=1, workers=workers, sg=1, hs=1, negative=5)
     model.build_vocab(sentences)
     kernel_workers = model._workers(model._kernel_model(False), model.corpus_total_words)
     V = len(model.wv)
     for w in kernel_workers:
+        assert w.private_rows == ((V, V, V - 1) if workers == 2 else (0, 0, 0))
+    asked = Word2Vec(vector_size=10, min_count=1, workers=workers, sg=1, hs=1, negative=5, private_rows=64)
+    asked.build_vocab(sentences)
+    for w in asked._workers(asked._kernel_model(False), asked.corpus_total_words):
         assert w.merge_scale == pytest.approx(min(1, 2 / workers))
-        assert w.private_rows == ((0, 0, 0) if workers == 1 else (V, V, V - 1))
+        assert w.private_rows == ((0, 0, 0) if workers == 1 else (min(64, V), min(64, V), min(64, V - 1)))
     off = Word2Vec(vector_size=10, min_count=1, workers=workers, private_rows=0)
     off.build_vocab(sentences)
     assert all(w.private_rows == (0, 0, 0) for w in off._workers(off._kernel_model(False), 1000))
