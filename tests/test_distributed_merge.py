@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from w2vfast.distributed.merge import Merger, Rows, adaptive_weights, changed_rows
+from w2vfast.distributed.merge import ADAPTIVE_RATE, Merger, Rows, adaptive_rates, adaptive_weights, changed_rows
 from w2vfast.distributed.shards import RoundPlan, split_ranges
 from w2vfast.distributed.touches import update_rates
 from w2vfast.vocab import huffman_codes
@@ -68,7 +68,8 @@ def test_update_rates_add_up_to_the_updates_of_the_corpus():
     # those output rows with one term
     lengths = np.diff(offsets)
     mean_path = np.dot(counts / 1000, lengths)
-    np.testing.assert_allclose(sg["syn0"], counts / 1000 * 5 * (mean_path + 1 + 3))
+    np.testing.assert_allclose(sg["syn0/syn1"], counts / 1000 * 5 * mean_path)
+    np.testing.assert_allclose(sg["syn0/syn1neg"], counts / 1000 * 5 * (1 + 3))
     root = points[offsets[0]]                                     # every path starts at the root
     assert sg["syn1"][root] == pytest.approx(5.0) and sg["syn1"].max() == pytest.approx(5.0)
     assert sg["syn1"].sum() == pytest.approx(5.0 * mean_path)
@@ -76,11 +77,18 @@ def test_update_rates_add_up_to_the_updates_of_the_corpus():
     assert sg["syn1neg"][0] > counts[0] / 1000 * 5                 # noise draws come on top
     cbow = update_rates(counts, sg=0, hs=1, negative=0, window=4, sample=0, shrink_windows=False,
                         code_offsets=offsets, points=points)
-    np.testing.assert_allclose(cbow["syn0"], counts / 1000 * 8 * mean_path)   # 2 * window context words
-    assert cbow["syn1"][root] == pytest.approx(1.0) and "syn1neg" not in cbow
+    np.testing.assert_allclose(cbow["syn0/syn1"], counts / 1000 * 8 * mean_path)   # 2 * window contexts
+    assert cbow["syn1"][root] == pytest.approx(1.0) and "syn1neg" not in cbow and "syn0/syn1neg" not in cbow
     # subsampling thins the frequent words only
     sub, full = (update_rates(counts, sg=1, hs=0, negative=1, window=4, sample=s) for s in (0.01, 0))
-    assert sub["syn0"][0] < full["syn0"][0] and sub["syn0"][-1] == pytest.approx(full["syn0"][-1])
+    assert sub["syn0/syn1neg"][0] < full["syn0/syn1neg"][0]
+    assert sub["syn0/syn1neg"][-1] == pytest.approx(full["syn0/syn1neg"][-1])
+    # the merge's rates: a matrix's kinds of terms, each times its constant
+    merged = adaptive_rates(sg)
+    assert sorted(merged) == ["syn0", "syn1", "syn1neg"]
+    np.testing.assert_allclose(merged["syn0"], ADAPTIVE_RATE["syn0/syn1"] * sg["syn0/syn1"]
+                               + ADAPTIVE_RATE["syn0/syn1neg"] * sg["syn0/syn1neg"])
+    np.testing.assert_allclose(merged["syn1neg"], ADAPTIVE_RATE["syn1neg"] * sg["syn1neg"])
 
 
 def test_rows_are_sparse_only_when_smaller():

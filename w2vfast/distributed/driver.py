@@ -16,8 +16,7 @@ import numpy as np
 
 from ..model import Word2Vec
 from .checkpoint import load_checkpoint, save_checkpoint
-from . import merge as merge_rules
-from .merge import MERGE_RULES, Merger, Rows
+from .merge import MERGE_RULES, Merger, Rows, adaptive_rates
 from .replica import MATRICES, STALE, Spec, Update, Weights, drop_job, train_round
 from .shards import RoundPlan, split_ranges, stat_files
 from .touches import model_update_rates
@@ -163,9 +162,8 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
     if state and state["epochs"] != epochs:
         raise ValueError(f"checkpoint has epochs={state['epochs']} in its progress but {epochs} in its model")
     matrices = _matrices(model)
-    rates = model_update_rates(model) if merge == "adaptive" else {}
-    mergers = {name: Merger(m, merge, rates[name] * merge_rules.ADAPTIVE_RATE[name] if rates else None)
-               for name, m in matrices.items()}
+    rates = adaptive_rates(model_update_rates(model)) if merge == "adaptive" else {}
+    mergers = {name: Merger(m, merge, rates.get(name)) for name, m in matrices.items()}
     job = uuid.uuid4().hex
     spec_f = client.scatter(_spec(model), broadcast=True, hash=False)
     weights_f = client.scatter(Weights(first_round, {n: m.copy() for n, m in matrices.items()}),

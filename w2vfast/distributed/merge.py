@@ -25,11 +25,13 @@ import numpy as np
 
 MERGE_RULES = ("adaptive", "touched", "sum", "average", "sqrt")
 # "adaptive": how far one update term (touches.py) moves a row towards its optimum, per unit of learning
-# rate. syn0 and syn1neg: least-squares fits of the rule to the deltas of replicas that trained 2 and 4
-# chunks from one model against training the same chunks one after another (GCIDE, skip-gram, two learning
-# rates); syn1: 0.3 times its fit (0.03), which scored better on all three metrics with 4 replicas (merging
-# the Huffman nodes closer to a sum). See the README's "Scale out" section.
-ADAPTIVE_RATE = {"syn0": 0.015, "syn1": 0.009, "syn1neg": 0.13}
+# rate, by kind of term (an input row's terms with syn1 nodes and with syn1neg rows count apart). Starting
+# points: least-squares fits of the rule to the deltas of replicas that trained 2 and 4 chunks from one
+# model, against training the same chunks one after another (GCIDE, skip-gram, two learning rates: 0.015
+# for syn0/syn1 and syn0/syn1neg, 0.03 for syn1, 0.13 for syn1neg). The benchmark's quality with 4 replicas
+# then moved the output matrices towards the sum (syn1 x 0.3, syn1neg x 0.1) and, with negative sampling,
+# the input rows towards the mean (x 3). See the README's "Scale out" section.
+ADAPTIVE_RATE = {"syn0/syn1": 0.015, "syn0/syn1neg": 0.045, "syn1": 0.009, "syn1neg": 0.013}
 INDEX_BYTES = 4
 
 
@@ -80,8 +82,7 @@ class Merger:
     """Accumulates the deltas of one round for one matrix and applies them to the global matrix."""
 
     def __init__(self, matrix, rule, rates=None):
-        """rates: ADAPTIVE_RATE times the expected update terms of each row per corpus word one replica
-        trains (touches.py); "adaptive" needs them."""
+        """rates ("adaptive" only): per row, x per unit of exposure (adaptive_rates())."""
         if rule not in MERGE_RULES:
             raise ValueError(f"merge must be one of {', '.join(MERGE_RULES)}, got {rule!r}")
         if rule == "adaptive" and (rates is None or len(rates) != len(matrix)):
@@ -121,6 +122,15 @@ class Merger:
         self.count[changed] = 0
         self.replicas = 0
         return changed
+
+
+def adaptive_rates(term_rates):
+    """{matrix: rates} for Merger: the sum over a matrix's kinds of terms of ADAPTIVE_RATE * rate."""
+    out = {}
+    for kind, r in term_rates.items():
+        name = kind.split("/")[0]
+        out[name] = out.get(name, 0.0) + ADAPTIVE_RATE[kind] * r
+    return out
 
 
 def adaptive_weights(x, c):

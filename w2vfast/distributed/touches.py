@@ -1,4 +1,4 @@
-"""Expected updates per corpus word for every row of the trained matrices (for merge="adaptive").
+"""Expected update terms per corpus word for every row of the trained matrices (for merge="adaptive").
 
 How often a replica updates a row in a round follows from the vocabulary alone: the word counts, the
 subsampling probabilities, the window, the Huffman paths and the noise distribution. So the driver computes
@@ -21,10 +21,11 @@ from ..vocab import keep_probabilities, keep_thresholds, noise_weights
 
 def update_rates(counts, *, sg, hs, negative, window, sample, shrink_windows=True, ns_exponent=0.75,
                  code_offsets=None, points=None):
-    """{"syn0": rates, "syn1": rates (hs), "syn1neg": rates (negative)}: expected update terms of each row
-    per raw corpus word (float64 arrays, one entry per row). A term is one (input row, output row) product:
-    an output row gets one per update, an input row one per output row of the update (the Huffman path's
-    nodes and/or 1 + negative rows), so that a term moves a row about as far whichever matrix it is in."""
+    """Expected update terms of each row per raw corpus word (float64 arrays, one entry per row), by kind:
+    "syn1" (hs) and "syn1neg" (negative) for the output rows, "syn0/syn1" and "syn0/syn1neg" for the input
+    rows' terms with each output matrix. A term is one (input row, output row) product: an output row gets
+    one per update, an input row one per output row of the update (the Huffman path's nodes, or the
+    1 + negative syn1neg rows)."""
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum()
     if total <= 0:
@@ -32,19 +33,18 @@ def update_rates(counts, *, sg, hs, negative, window, sample, shrink_windows=Tru
     kept = counts / total * keep_probabilities(keep_thresholds(counts, sample))   # kept occurrences per word
     pairs = (window + 1) if shrink_windows else 2 * window
     per_centre = pairs if sg else 1            # output-row updates per kept occurrence of the centre word
-    outputs = 0.0                              # output rows per update, averaged over the centre words
     rates = {}
     if hs:
         lengths = np.diff(np.asarray(code_offsets, dtype=np.int64))
         node_rates = np.zeros(len(counts), dtype=np.float64)      # syn1 has a row per word; V - 1 are used
         np.add.at(node_rates, np.asarray(points, dtype=np.int64), np.repeat(kept * per_centre, lengths))
         rates["syn1"] = node_rates
-        outputs += np.dot(kept, lengths) / max(kept.sum(), 1e-300)
+        # an input row meets the path of whichever centre word it is updated for: their mean length
+        rates["syn0/syn1"] = kept * pairs * (np.dot(kept, lengths) / max(kept.sum(), 1e-300))
     if negative:
         centres = kept.sum() * per_centre      # output updates per corpus word, each with `negative` draws
         rates["syn1neg"] = kept * per_centre + centres * negative * noise_weights(counts, ns_exponent)
-        outputs += 1 + negative
-    rates["syn0"] = kept * pairs * outputs
+        rates["syn0/syn1neg"] = kept * pairs * (1 + negative)
     return rates
 
 
