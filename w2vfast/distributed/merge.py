@@ -8,11 +8,12 @@ Merge rules for one row changed by c of the n replicas of a round (deltas d_1..d
 
 - "adaptive" (default): add w * (d_1 + ... + d_c), with w between 1 (the sum) and 1/c (the mean) chosen per
   row from how often each replica updated that row in the round. Model the row as moving a fraction
-  s = 1 - exp(-x) of the way to its optimum per round, x = ADAPTIVE_RATE * alpha * (update terms per replica):
-  each replica's delta is then s * (optimum - start), while one process doing the c replicas' updates one
-  after another would have moved 1 - (1 - s)^c of the way. So w = (1 - exp(-c x)) / (c (1 - exp(-x))):
-  rarely updated rows (x near 0) add their deltas like "sum", rows every replica settled (x large) take
-  their mean. Updates per row come from the vocabulary (touches.py), so replicas send nothing extra.
+  s = 1 - exp(-x) of the way to its optimum per round, x = k * alpha * (update terms of the row per replica),
+  k from ADAPTIVE_RATE: each replica's delta is then s * (optimum - start), while one process doing the c
+  replicas' updates one after another would have moved 1 - (1 - s)^c of the way. So
+  w = (1 - exp(-c x)) / (c (1 - exp(-x))): rarely updated rows (x near 0) add their deltas like "sum", rows
+  every replica settled (x large) take their mean. Updates per row come from the vocabulary (touches.py),
+  so replicas send nothing extra.
 - "sqrt": add (d_1 + ... + d_c) / sqrt(c), between "sum" and "touched".
 - "touched": add the mean of d_1..d_c. A row only one replica saw gets that replica's whole step;
   a row all replicas moved gets their average, as in model averaging.
