@@ -1,7 +1,7 @@
 """Single process against w2vfast.distributed on a local Dask cluster: throughput and quality.
 
     nice -n 19 python bench/distributed.py --corpus corpus.txt --epochs 5 --seeds 1,2,3 \
-        --configs single:2,dask:2x1,dask:4x1 --merges touched --out bench/results
+        --configs single:2,dask:2x1,dask:4x1 --merges adaptive --out bench/results
 
 single:T trains one Word2Vec with T threads (corpus_file); dask:NxT starts a LocalCluster of N worker
 processes with one Dask thread each and trains with train_distributed(workers=T), one replica per worker.
@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--configs", default="single:2,dask:2x1,dask:4x1")
-    ap.add_argument("--merges", default="sqrt")
+    ap.add_argument("--merges", default="adaptive")
     ap.add_argument("--sync-words", type=int, default=250_000)
     ap.add_argument("--out", default="bench/out")
     args = ap.parse_args()
@@ -115,10 +115,14 @@ def main():
     for (config, merge), rs in groups.items():
         def m(key):
             return statistics.mean(r[key] for r in rs)
+
+        def score(key):       # mean, and the range over the seeds
+            lo, hi = min(r[key] for r in rs), max(r[key] for r in rs)
+            return f"{m(key):.3f}" + (f" ({lo:.3f}-{hi:.3f})" if len(rs) > 1 else "")
         traffic = f"{m('mb_up'):.0f} / {m('mb_down'):.0f}" if "mb_up" in rs[0] else "-"
         lines.append(f"| {config} | {merge} | {m('words') / m('train_s') / 1e6:.2f} M | "
-                     f"{rs[0].get('rounds', '-')} | {traffic} | {m('analogy'):.3f} | {m('ws353'):.3f} | "
-                     f"{m('simlex'):.3f} |")
+                     f"{rs[0].get('rounds', '-')} | {traffic} | {score('analogy')} | {score('ws353')} | "
+                     f"{score('simlex')} |")
     with open(os.path.join(args.out, "distributed.md"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -13,6 +13,7 @@ counts and changed rows travel. The result is an ordinary w2vfast.Word2Vec. File
 - vocab.py: counting on the workers and merging into the single-node vocabulary;
 - replica.py: what a worker keeps between rounds and how it trains one round;
 - merge.py: sparse row deltas and the rules that combine the replicas' deltas;
+- touches.py: how often a replica updates each row per corpus word (for the "adaptive" rule);
 - checkpoint.py: save and resume between rounds;
 - driver.py: train_distributed(), the loop over rounds.
 """

@@ -16,9 +16,10 @@ import numpy as np
 
 from ..model import Word2Vec
 from .checkpoint import load_checkpoint, save_checkpoint
-from .merge import MERGE_RULES, Merger, Rows
+from .merge import MERGE_RULES, Merger, Rows, adaptive_rates
 from .replica import MATRICES, STALE, Spec, Update, Weights, drop_job, train_round
 from .shards import RoundPlan, split_ranges, stat_files
+from .touches import model_update_rates
 from .vocab import count_range, merge_counts
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _seed(seed, round_index, chunk):
     return (seed * 0x9E3779B97F4A7C15 + round_index * 1_000_003 + chunk + 1) % 2**64
 
 
-def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words=1_000_000, merge="sqrt",
+def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words=1_000_000, merge="adaptive",
                       checkpoint=None, resume=False, on_round=None, trim_rule=None, **settings):
     """Train a Word2Vec on a Dask cluster; returns an ordinary w2vfast.Word2Vec.
 
@@ -102,8 +103,9 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
         ending its last line), at paths every worker can read; the driver need not see them. Files are
         read by the workers in byte ranges; no text passes through the scheduler or the driver.
     sync_words : words each replica trains between two synchronisations (a round).
-    merge : how replicas' deltas to one row combine: "sqrt" (default), "touched", "sum" or "average"
-        (merge.py; measured in the README's "Scale out" section).
+    merge : how replicas' deltas to one row combine: "adaptive" (default: between their sum for rows each
+        replica updated a few times and their mean for rows each one updated often), "sqrt", "touched",
+        "sum" or "average" (merge.py; measured in the README's "Scale out" section).
     checkpoint : a path; the model is saved there (atomically) after every round, with PATH.progress.json.
     resume : continue from `checkpoint` if it exists (same corpus; settings come from the checkpoint).
     on_round : optional callable(info dict) run on the driver after every round.
@@ -160,7 +162,8 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
     if state and state["epochs"] != epochs:
         raise ValueError(f"checkpoint has epochs={state['epochs']} in its progress but {epochs} in its model")
     matrices = _matrices(model)
-    mergers = {name: Merger(m, merge) for name, m in matrices.items()}
+    rates = adaptive_rates(model_update_rates(model)) if merge == "adaptive" else {}
+    mergers = {name: Merger(m, merge, rates.get(name)) for name, m in matrices.items()}
     job = uuid.uuid4().hex
     spec_f = client.scatter(_spec(model), broadcast=True, hash=False)
     weights_f = client.scatter(Weights(first_round, {n: m.copy() for n, m in matrices.items()}),
@@ -212,13 +215,16 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                 for name, rows in res["rows"].items():
                     mergers[name].add(rows)
                     up += rows.nbytes
-            new_rows = {name: Rows.of(matrices[name], mg.apply()) for name, mg in mergers.items()}
+            raw = sum(r["raw"] for r in results)
+            # "adaptive": the learning rate in the middle of the round times the words of one replica
+            mid = min((done + raw / 2) / total_words, 1.0)
+            exposure = (model.alpha - (model.alpha - model.min_alpha) * mid) * raw / max(len(results), 1)
+            new_rows = {name: Rows.of(matrices[name], mg.apply(exposure)) for name, mg in mergers.items()}
             model._check_finite(g // plan.rounds_per_epoch, model.alpha)
             update = Update(g + 1, new_rows)
             n_workers = len(_worker_addresses(client))
             updates.append((g + 1, client.scatter(update, broadcast=True, hash=False)))
             del updates[:-UPDATES_KEPT]
-            raw = sum(r["raw"] for r in results)
             done += raw
             loss_total += sum(r["loss"] for r in results)
             elapsed = time.perf_counter() - t0
