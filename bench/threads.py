@@ -8,7 +8,9 @@ Each round runs, for every mode and in an order that rotates from round to round
 - ``2T``: one model, two threads (corpus_file);
 - ``2M``: two independent models trained at the same time in two threads of one process, each on the whole
   corpus: nothing is shared between the threads, so this is the machine's ceiling for two threads;
-- ``2T-iter``: one model, two threads, from a LineSentence iterable (the reading thread shares the cores).
+- ``2T-iter``: one model, two threads, from a LineSentence iterable (the reading thread shares the cores);
+- ``2MP`` (with --probe-private): as 2M, but each model holds private rows as one of two workers would: 2MP
+  well below 2M means the private rows cost speed by themselves, whatever the sharing.
 
 Every run is its own subprocess and is timed over the train() call only (raw corpus words per second). Each
 round starts with a cache-line ping-pong probe (w2vfast._probe): the round-trip time of one cache line between
@@ -53,8 +55,11 @@ def child(spec):
             model.train(corpus_file=corpus, **kwargs)
         return model.last_train_stats["raw_words"]
 
-    if config == "2M":
+    if config in ("2M", "2MP"):
         models = [prepared(1), prepared(1)]
+        if config == "2MP":
+            for model in models:
+                _hold_private_rows(model)
         words = [0, 0]
 
         def run(i):
@@ -102,6 +107,26 @@ def private_share(corpus, mode, extra):
         lengths = np.diff(v.code_offsets).astype(np.float64)
         share["syn1"] = float((kept * per_word).sum() / (kept * lengths).sum())
     return share
+
+
+def _hold_private_rows(model):
+    """Make a one-worker model hold private rows and merge them as each of two workers would (the "2MP"
+    probe: two independent models that pay for private rows but share nothing, so that 2MP against 2M
+    prices the private rows themselves, apart from any sharing)."""
+    from w2vfast import model as model_module
+
+    rows = model.private_rows or model_module.PRIVATE_ROWS
+    model._private_rows = lambda: (rows if model.sorted_vocab else 0, rows)
+    plain = type(model)._sync_words
+
+    def sync_words(r, words_per_epoch):
+        model.workers = 2
+        try:
+            return plain(model, r, words_per_epoch)
+        finally:
+            model.workers = 1
+
+    model._sync_words = sync_words
 
 
 def run_child(spec):
@@ -172,6 +197,11 @@ def markdown(rounds, summary, args, shares):
         lines.append(f"| {mode} | {s['2T/1T median']:.2f}x | {s['2T/1T worst']:.2f}x | {s['2M/1T median']:.2f}x "
                      f"| {s['2M/1T worst']:.2f}x | {s['2T/2M median']:.0%} | {it} | {s['1T M words/s median']:.2f} "
                      f"| {s['2T M words/s median']:.2f} | {'yes' if s['meets bar'] else 'NO'} |")
+    if any("2MP" in r for r in rounds):
+        lines += ["", "Probe (--probe-private), two independent models holding private rows against plain ones, "
+                  "2MP / 2M median: " + ", ".join(
+                      f"{mode} {statistics.median(r['2MP'] / r['2M'] for r in rounds if r['mode'] == mode):.0%}"
+                      for mode in summary)]
     lines += ["", "Expected share of row writes that land in a thread's private rows (from the model's tables):", ""]
     lines += [f"- {mode}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items() if k != "private_rows")
               + f" ({sh['private_rows']} word rows)" for mode, sh in shares.items()]
@@ -223,6 +253,8 @@ def main(argv=None):
     p.add_argument("--no-iter", action="store_true", help="skip the LineSentence runs")
     p.add_argument("--extra", default="{}", help="JSON of extra Word2Vec settings for every run")
     p.add_argument("--out", default="bench/out/threads")
+    p.add_argument("--probe-private", action="store_true",
+                   help="also run 2MP: two independent models that each hold private rows (their cost alone)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -231,7 +263,7 @@ def main(argv=None):
     if not args.corpus:
         p.error("--corpus is required")
     modes = args.modes.split(",")
-    configs = [c for c in CONFIGS if not (args.no_iter and c == "2T-iter")]
+    configs = [c for c in CONFIGS if not (args.no_iter and c == "2T-iter")] + (["2MP"] if args.probe_private else [])
     os.makedirs(args.out, exist_ok=True)
     shares = {mode: private_share(args.corpus, mode, json.loads(args.extra)) for mode in modes}
     for mode, sh in shares.items():
