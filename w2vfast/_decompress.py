@@ -34,7 +34,7 @@ CHUNK = 64 << 10            # compressed bytes read, and decompressed bytes prod
 # every file made with xz's presets or Python's lzma module decodes.
 XZ_MEMLIMIT = 80 << 20
 
-_KINDS = ("gzip", "bz2", "xz")
+KINDS = ("gzip", "bz2", "xz")       # the formats open_decompressed reads
 
 
 def as_format_error(exc, name):
@@ -79,7 +79,7 @@ class _DecompressedRaw(io.RawIOBase):
     """The decompressed bytes of a compressed binary stream, produced at most CHUNK bytes per readinto."""
 
     def __init__(self, raw, kind, name, close_raw, head=b""):
-        if kind not in _KINDS:
+        if kind not in KINDS:
             raise ValueError(f"unknown compression {kind!r}")
         self._raw = raw
         self._kind = kind

@@ -4,14 +4,7 @@
 
 from libc.stdint cimport int64_t, uint32_t
 
-cdef extern from "_tokens.h" nogil:
-    ctypedef struct tok_entry:
-        int64_t val
-        uint32_t len
-    ctypedef struct tok_table:
-        int64_t n
-        tok_entry *entries
-        uint32_t *slots
+from w2vfast._tokens cimport tok_entry, tok_table
 
 
 cdef class KeySet:

@@ -12,13 +12,12 @@ import io
 import os
 
 from w2vfast._corpus import SentenceSplitter, detect_compression
-from w2vfast._decompress import compressed_errors, open_decompressed
+from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, open_decompressed
 from w2vfast.errors import FormatError
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
 
 _CHUNK = 1 << 13   # bytes per read: few enough tokens that their str objects are still in cache when encoded
-_DECOMPRESSED = ("gzip", "bz2", "xz")
 
 
 def _check_path(path, what="corpus file"):
