@@ -528,7 +528,8 @@ def _train_with_private_rows(mode, private_rows, private_hs_rows, sync_words, n_
 
 
 @pytest.mark.parametrize("mode", PRIVATE_MODES)
-@pytest.mark.parametrize("private,private_hs,sync", [(8, 0, 0), (60, 59, 0), (8, 5, 50), (3, 7, 1)])
+@pytest.mark.parametrize("private,private_hs,sync", [(8, 0, 0), (60, 59, 0), (8, 5, 50), (3, 7, 1), (60, 59, 64),
+                                                     (16, 24, 1000)])
 def test_private_rows_do_not_change_a_lone_workers_result(mode, private, private_hs, sync):
     # Private copies are a matter of where rows live, not of the maths: one worker (or several used one after
     # the other) must give bit-identical matrices with and without them, however often they are merged.

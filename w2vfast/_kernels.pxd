@@ -65,7 +65,7 @@ cdef struct Worker:
     int64_t sync_words      # merge all private rows after this many kept words (0: only when released); the
                             # busiest 1/HOT_TIERS of them HOT_TIERS times as often (see train_batch_held)
     int64_t since_sync      # kept words trained since the last merge
-    int top_merges          # merges of the busiest rows only since the last merge of all
+    int top_merges          # tiered merge steps since the last merge of all rows (see HOT_TIERS)
     int holding             # the private copies hold changes not yet merged (train_batch_held)
     double loss             # running sum of the training loss (when compute_loss)
     int64_t examples        # number of positive predictions made (denominator for a mean loss)

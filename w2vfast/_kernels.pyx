@@ -382,11 +382,13 @@ cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
 
 
 # The busiest rows go stale fastest: a worker updates the row of "the" thousands of times between two merges,
-# a row of rank 4000 a few times. So the busiest 1/HOT_TIERS of the private rows (the most frequent words'
-# rows, the Huffman nodes nearest the root) are merged HOT_TIERS times as often as the rest, which costs one
-# more merge of all rows per sync_words kept words. (CBOW-NS, 2 threads, 6 seeds: merging all 4096 rows every
-# ~35k words lost 0.6 analogy and 1.4 WS353 points against shared rows; merging them every ~9k words, or 512
-# rows every 8k, about 0.3 and 0.5, but at 4-6% of the speed.)
+# a row of rank 4000 a few times. So merges come in tiers: every sync_words / HOT_TIERS**2 kept words the
+# busiest 1/HOT_TIERS**2 of the private rows (the most frequent words' rows, the Huffman nodes nearest the
+# root), every HOT_TIERS of those the busiest 1/HOT_TIERS, and every HOT_TIERS**2 all of them; each tier
+# costs about one merge of all rows per sync_words kept words. (CBOW-NS, 2 threads, 6 seeds: merging all 4096
+# rows every ~35k words lost 0.6 analogy and 1.4 WS353 points against shared rows; merging them every ~9k
+# words, or 512 rows every 8k, about 0.3 and 0.5, but at 4-6% of the speed. Skip-gram HS, whose root row
+# takes one update per pair, still lost about a point of analogy with two tiers.)
 DEF HOT_TIERS = 8
 
 
@@ -400,16 +402,27 @@ cdef inline void _sync_private(const Model *m, Worker *w) noexcept nogil:
         w2v_hot_sync(m.syn1, m.size, &w.hot_hs)
 
 
-cdef inline void _sync_private_top(const Model *m, Worker *w) noexcept nogil:
-    """The same for the busiest 1/HOT_TIERS of each block: its first rows (word rows: the most frequent words),
-    or its last ones (Huffman nodes: the root is the last row)."""
+cdef inline void _sync_private_top(const Model *m, Worker *w, int32_t share) noexcept nogil:
+    """The same for the busiest 1/share of each block: its first rows (word rows: the most frequent words), or
+    its last ones (Huffman nodes: the root is the last row)."""
     if w.hot_in.count:
-        w2v_hot_sync_part(m.syn0, m.size, &w.hot_in, 0, w.hot_in.count // HOT_TIERS)
+        w2v_hot_sync_part(m.syn0, m.size, &w.hot_in, 0, w.hot_in.count // share)
     if w.hot_out.count and m.negative:
-        w2v_hot_sync_part(m.syn1neg, m.size, &w.hot_out, 0, w.hot_out.count // HOT_TIERS)
+        w2v_hot_sync_part(m.syn1neg, m.size, &w.hot_out, 0, w.hot_out.count // share)
     if w.hot_hs.count and m.hs:
-        w2v_hot_sync_part(m.syn1, m.size, &w.hot_hs, w.hot_hs.count - w.hot_hs.count // HOT_TIERS,
-                          w.hot_hs.count)
+        w2v_hot_sync_part(m.syn1, m.size, &w.hot_hs, w.hot_hs.count - w.hot_hs.count // share, w.hot_hs.count)
+
+
+cdef inline void _sync_due(const Model *m, Worker *w) noexcept nogil:
+    """One tiered merge step (see HOT_TIERS); the caller holds the merge lock."""
+    w.top_merges += 1
+    if w.top_merges >= HOT_TIERS * HOT_TIERS:
+        _sync_private(m, w)
+        w.top_merges = 0
+    elif w.top_merges % HOT_TIERS == 0:
+        _sync_private_top(m, w, HOT_TIERS)
+    else:
+        _sync_private_top(m, w, HOT_TIERS * HOT_TIERS)
 
 
 cdef int64_t train_batch(const Model *m, Worker *w, const int32_t *ids, const int32_t *sentence_ends,
@@ -444,7 +457,8 @@ cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, con
     cdef const uint32_t *keep = m.keep_threshold
     cdef bint private = w.hot_in.count or w.hot_out.count or w.hot_hs.count
     cdef int64_t since_sync = w.since_sync
-    cdef int64_t step = w.sync_words // HOT_TIERS if w.sync_words >= HOT_TIERS else w.sync_words
+    cdef bint tiered = w.sync_words >= HOT_TIERS * HOT_TIERS
+    cdef int64_t step = w.sync_words // (HOT_TIERS * HOT_TIERS) if tiered else w.sync_words
     if private and not w.holding:
         _pull_private(m, w)
         w.holding = 1
@@ -475,12 +489,10 @@ cdef int64_t train_batch_held(const Model *m, Worker *w, const int32_t *ids, con
             # merge when due, unless another worker is merging right now: then try again after the next
             # sentence rather than wait (a preempted merger would stall this thread for a whole time slice)
             if step > 0 and since_sync >= step and w2v_trylock(_merge_lock(w)):
-                if step == w.sync_words or w.top_merges == HOT_TIERS - 1:
-                    _sync_private(m, w)
-                    w.top_merges = 0
+                if tiered:
+                    _sync_due(m, w)
                 else:
-                    _sync_private_top(m, w)
-                    w.top_merges += 1
+                    _sync_private(m, w)
                 w2v_unlock(_merge_lock(w))
                 since_sync = 0
     w.since_sync = since_sync
