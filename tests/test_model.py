@@ -225,6 +225,22 @@ def test_output_vectors_and_in_out_similarity(planted):
         hs_only.wv_out
 
 
+@pytest.mark.parametrize("sg,hs,negative,words_private", [(1, 1, 0, False), (0, 1, 0, True), (1, 0, 5, True),
+                                                           (1, 1, 5, True)])
+def test_skip_gram_hs_keeps_its_word_rows_shared(planted, sg, hs, negative, words_private):
+    # Skip-gram with hierarchical softmax alone keeps only Huffman nodes private (private word rows there cost
+    # analogy points and bought no speed); every other mode keeps both.
+    sentences, _ = planted
+    model = Word2Vec(vector_size=10, min_count=1, workers=2, sg=sg, hs=hs, negative=negative)
+    model.build_vocab(sentences)
+    V = len(model.wv)
+    for w in model._workers(model._kernel_model(False), model.corpus_total_words):
+        in_rows, out_rows, hs_rows = w.private_rows
+        assert in_rows == (V if words_private else 0)
+        assert out_rows == (V if words_private and negative else 0)
+        assert hs_rows == (V - 1 if hs else 0)
+
+
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_workers_scale_their_private_rows_merges(planted, workers):
     # Two workers keep private copies of the busiest rows by default; one worker shares every row, and so do
