@@ -557,8 +557,59 @@ static double phr_export_one(const tok_table *t, int64_t id, const unsigned char
  *
  * The phrase table maps each phrase's bytes to its score (the double's bits in the entry's value).
  */
+/* A Bloom filter of a phrase table's keys, two bits per key and about eight bits of filter per key (some 5%
+ * false positives), that the joiner asks before the table. Nearly no pair of adjacent words is a phrase, and
+ * the filter, small enough to stay in the first-level cache, says so without the table's two cache misses
+ * (slot, then entry), which made the table lookup most of the joiner's time. Built from the 32 hash bits
+ * that the table keeps per key; no false negatives. */
+typedef struct {
+    uint64_t *bits;
+    uint64_t mask;                 /* filter bits - 1; at most 2**24 - 1 */
+} phr_filter;
+
+static inline void phr_filter_index(const phr_filter *f, uint32_t h32, uint64_t *a, uint64_t *b)
+{
+    uint64_t g = (uint64_t)h32 * 0x9E3779B97F4A7C15ULL;
+    *a = (g >> 40) & f->mask;
+    *b = (g >> 16) & f->mask;
+}
+
+static inline int phr_filter_maybe(const phr_filter *f, uint64_t h)
+{
+    uint64_t a, b;
+    phr_filter_index(f, (uint32_t)h, &a, &b);
+    return (int)((f->bits[a >> 6] >> (a & 63)) & (f->bits[b >> 6] >> (b & 63)) & 1);
+}
+
+static void phr_filter_free(phr_filter *f)
+{
+    free(f->bits);
+    memset(f, 0, sizeof(*f));
+}
+
+/* Builds the filter of every key of t. 0, or -1 when out of memory. */
+static int phr_filter_build(phr_filter *f, const tok_table *t)
+{
+    uint64_t nbits = 512, a, b;
+    int64_t id;
+    while (nbits < (uint64_t)t->n * 8 && nbits < ((uint64_t)1 << 24))
+        nbits <<= 1;
+    phr_filter_free(f);
+    f->bits = (uint64_t *)calloc(nbits / 64, sizeof(uint64_t));
+    if (!f->bits)
+        return -1;
+    f->mask = nbits - 1;
+    for (id = 0; id < t->n; id++) {
+        phr_filter_index(f, t->entries[id].hash, &a, &b);
+        f->bits[a >> 6] |= (uint64_t)1 << (a & 63);
+        f->bits[b >> 6] |= (uint64_t)1 << (b & 63);
+    }
+    return 0;
+}
+
 typedef struct {
     const tok_table *phrases;
+    const phr_filter *filter;      /* of phrases' keys; may be NULL */
     const tok_table *connectors;   /* may be NULL */
     const unsigned char *delim;
     size_t delim_len;
@@ -580,11 +631,13 @@ static void phr_joiner_free(phr_joiner *j)
     j->parts = NULL;
 }
 
-static int phr_joiner_init(phr_joiner *j, const tok_table *phrases, const tok_table *connectors,
-                           const unsigned char *delim, size_t delim_len, double threshold)
+static int phr_joiner_init(phr_joiner *j, const tok_table *phrases, const phr_filter *filter,
+                           const tok_table *connectors, const unsigned char *delim, size_t delim_len,
+                           double threshold)
 {
     memset(j, 0, sizeof(*j));
     j->phrases = phrases;
+    j->filter = filter;
     j->connectors = connectors;
     j->delim = delim;
     j->delim_len = delim_len;
@@ -646,10 +699,13 @@ static inline int phr_joiner_token(phr_joiner *j, const unsigned char *p, size_t
     }
     if (j->n_parts) {
         size_t keep = j->cand.len;
+        uint64_t h;
         int64_t at;
         if (phr_buf_add(&j->cand, j->delim, j->delim_len) < 0 || phr_buf_add(&j->cand, p, n) < 0)
             return -1;
-        at = tok_table_find(j->phrases, j->cand.p, j->cand.len, tok_hash(j->cand.p, j->cand.len));
+        h = tok_hash(j->cand.p, j->cand.len);
+        at = (j->filter == NULL || phr_filter_maybe(j->filter, h)) ? tok_table_find(j->phrases, j->cand.p,
+                                                                                    j->cand.len, h) : -1;
         if (at >= 0) {
             double score;
             memcpy(&score, &j->phrases->entries[at].val, sizeof(score));

@@ -13,9 +13,15 @@ cdef class KeySet:
     cdef int64_t size
 
 
+cdef extern from "_phrases.h" nogil:
+    ctypedef struct phr_filter:
+        pass
+
+
 cdef class PhraseTable:
     """A frozen phrase set for C: phrase bytes -> score, with the connector words and delimiter it needs."""
     cdef tok_table t
+    cdef phr_filter filter       # Bloom filter of t's keys, asked first by the joiners
     cdef KeySet connectors
     cdef bytes delim
     cdef readonly double threshold

@@ -50,8 +50,11 @@ cdef extern from "_phrases.h" nogil:
                      int64_t words)
     ctypedef struct phr_joiner:
         int64_t joined
-    int phr_joiner_init(phr_joiner *j, const tok_table *phrases, const tok_table *connectors,
-                        const unsigned char *delim, size_t delim_len, double threshold)
+    int phr_filter_build(phr_filter *f, const tok_table *t)
+    void phr_filter_free(phr_filter *f)
+    int phr_joiner_init(phr_joiner *j, const tok_table *phrases, const phr_filter *filter,
+                        const tok_table *connectors, const unsigned char *delim, size_t delim_len,
+                        double threshold)
     void phr_joiner_free(phr_joiner *j)
     int phr_reader_chunk(tok_reader *r, phr_joiner *j, const unsigned char **p, size_t *n)
     size_t phr_joiner_readable(const phr_joiner *j)
@@ -491,9 +494,12 @@ cdef class PhraseTable:
             score = s
             memcpy(&bits, &score, sizeof(double))   # the joiner reads the score back from the value's bits
             _add_key(&self.t, _encode(phrase), bits)
+        if phr_filter_build(&self.filter, &self.t) < 0:
+            raise MemoryError()
 
     def __dealloc__(self):
         tok_table_free(&self.t)
+        phr_filter_free(&self.filter)
 
     def __len__(self):
         return self.t.n
@@ -511,8 +517,9 @@ cdef class PhraseTable:
 
     cdef int _init_joiner(self, void *joiner) except -1:
         cdef phr_joiner *j = <phr_joiner *>joiner
-        if phr_joiner_init(j, &self.t, &self.connectors.t, <const unsigned char *>PyBytes_AS_STRING(self.delim),
-                           PyBytes_GET_SIZE(self.delim), self.threshold) < 0:
+        if phr_joiner_init(j, &self.t, &self.filter, &self.connectors.t,
+                           <const unsigned char *>PyBytes_AS_STRING(self.delim), PyBytes_GET_SIZE(self.delim),
+                           self.threshold) < 0:
             phr_joiner_free(j)
             raise MemoryError()
         return 0
