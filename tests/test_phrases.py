@@ -287,6 +287,13 @@ def test_counts_across_read_buffer_boundaries(tmp_path):
     from_file = Phrases(corpus_file=path, min_count=1, threshold=1.0, workers=1)
     from_list = Phrases(sentences, min_count=1, threshold=1.0)
     assert from_file.vocab == from_list.vocab
+    # a LineSentence of the file: its table is sized from the file's size up front, with the same counts
+    from w2vfast import LineSentence, PathLineSentences
+    from w2vfast.phrases import _expected_keys_of
+    assert _expected_keys_of(LineSentence(path), 0) > 100_000
+    assert _expected_keys_of(PathLineSentences(str(tmp_path)), 0) >= _expected_keys_of(LineSentence(path), 0)
+    assert _expected_keys_of(sentences, 0) == 0 and _expected_keys_of(iter(sentences), 0) == 0
+    assert Phrases(LineSentence(path), min_count=1, threshold=1.0).vocab == from_list.vocab
 
 
 def test_file_pruning_is_gensims_on_line_sentences(corpus_file):

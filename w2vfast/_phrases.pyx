@@ -428,16 +428,18 @@ cdef int _sentence_tokens(phr_counter *c, seq, Py_ssize_t s, list keep) except -
     return 0
 
 
-def learn_sentences(sentences, KeySet connectors not None, str delimiter, int64_t max_keys, progress=None):
+def learn_sentences(sentences, KeySet connectors not None, str delimiter, int64_t max_keys, progress=None,
+                    int64_t expected_keys=0):
     """Counts of an iterable of token lists (gensim's _learn_vocab, pruning after each sentence).
-    progress(sentence_no, words, keys) is called every 10000 sentences when given."""
+    progress(sentence_no, words, keys) is called every 10000 sentences when given. expected_keys sizes the
+    table up front (see _expected_keys); 0: it starts small and grows."""
     cdef bytes delim = _encode(delimiter)
     cdef phr_counter c
     cdef Py_ssize_t s = 0
     cdef int rc
     cdef list keep = []
     if phr_counter_init(&c, &connectors.t, <const unsigned char *>PyBytes_AS_STRING(delim),
-                        PyBytes_GET_SIZE(delim), max_keys, 0) < 0:
+                        PyBytes_GET_SIZE(delim), max_keys, expected_keys) < 0:
         phr_counter_free(&c)
         raise MemoryError()
     cdef PhraseCounts pc = PhraseCounts()

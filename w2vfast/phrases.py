@@ -126,6 +126,22 @@ class _Transformation:
         return found
 
 
+def _expected_keys_of(sentences, max_keys):
+    """A size for the counting table of an iterable read from a file of known size (LineSentence and
+    PathLineSentences, ours or gensim's), so that it is not rehashed as it grows (each doubling revisits every
+    key at random); 0 for other iterables. A compressed file holds more keys than its size says: its table
+    still grows from there."""
+    paths = getattr(sentences, "input_files", None)
+    if not isinstance(paths, (list, tuple)):
+        source = getattr(sentences, "source", None)
+        paths = [source] if isinstance(source, (str, bytes, os.PathLike)) else []
+    try:
+        size = sum(os.path.getsize(p) for p in paths)
+    except (OSError, TypeError, ValueError):
+        return 0
+    return _phrases._expected_keys(size, max_keys) if size else 0
+
+
 def _workers_for(path, workers):
     size = os.path.getsize(path)
     workers = int(workers)
@@ -225,7 +241,8 @@ class Phrases(_Transformation):
                 if n % every == 0:
                     logger.info("PROGRESS: at sentence #%d, %d words, %d word types", n, words, keys)
 
-            new = _phrases.learn_sentences(sentences, self._connectors, self.delimiter, max_keys, progress)
+            new = _phrases.learn_sentences(sentences, self._connectors, self.delimiter, max_keys, progress,
+                                           _expected_keys_of(sentences, max_keys))
             where = ""
         if new.words == 0:
             raise ValueError(f"the corpus{where} has no tokens: nothing to learn phrases from")
