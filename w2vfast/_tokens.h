@@ -390,14 +390,32 @@ static int tok_table_prune(tok_table *t, int64_t min_reduce)
     return 0;
 }
 
-/* Adds every key and count of src to dst (keys new to dst are appended in src's order). */
+/* Adds every key and count of src to dst (keys new to dst are appended in src's order).
+ *
+ * Merging the tables of threads that counted parts of one text looks up a million keys or more at random in
+ * dst: one at a time that is a cache miss each for the slot and the entry, and it took as long as the
+ * counting itself (two threads on the shared corpus's phrases: 0.12 s against 0.15-0.25 s). So the lookups
+ * run as a pipeline: dst's slot is prefetched TOK_MERGE_D1 keys ahead, its entry TOK_MERGE_D2 ahead. (Growing
+ * dst up front for every key of both cost more in page faults than it saved: keys overlap.) */
+#define TOK_MERGE_D1 16
+#define TOK_MERGE_D2 8
+
 static int tok_table_merge(tok_table *dst, const tok_table *src)
 {
     int64_t id;
     for (id = 0; id < src->n; id++) {
         const tok_entry *e = src->entries + id;
-        const unsigned char *p = tok_key(src, e);
-        int64_t at = tok_table_find(dst, p, (size_t)e->len, e->hash);
+        const unsigned char *p;
+        int64_t at;
+        if (id + TOK_MERGE_D1 < src->n)
+            TOK_PREFETCH(dst->slots + (src->entries[id + TOK_MERGE_D1].hash & dst->mask));
+        if (id + TOK_MERGE_D2 < src->n) {
+            uint32_t sl = dst->slots[src->entries[id + TOK_MERGE_D2].hash & dst->mask];
+            if (sl)
+                TOK_PREFETCH(dst->entries + (sl - 1));
+        }
+        p = tok_key(src, e);
+        at = tok_table_find(dst, p, (size_t)e->len, e->hash);
         if (at < 0) {
             at = tok_table_insert(dst, p, (size_t)e->len, e->hash);
             if (at < 0)
