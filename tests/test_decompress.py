@@ -210,3 +210,25 @@ def test_pack_fields_matches_a_reference():
         packed, *stats = _reference_pack(line)
         assert (bytes(buf[lo:end]), first, longest, fields) == (packed, *stats), line
         assert buf[:lo] == b"\n\nprefix" and buf[lo + n:] == b"\nsuffix"
+
+
+def test_format_of_reads_the_first_bytes_only():
+    # one rule for files (detect_compression) and open streams (LineSentence of a file object)
+    from w2vfast._decompress import format_of
+    assert format_of(gzip.compress(b"a b\n")) == "gzip"
+    assert format_of(bz2.compress(b"a b\n")) == "bz2"
+    assert format_of(lzma.compress(b"a b\n")) == "xz"
+    assert format_of(b"BZhx not bzip2") is None          # "BZh" must be followed by a block size
+    assert format_of(b"\x28\xb5\x2f\xfd....") == "zstd"
+    assert format_of(b"PK\x03\x04....") == "zip"
+    assert format_of(b"plain text") is None and format_of(b"") is None
+    assert format_of(bytearray(b"\x1f\x8b")) == "gzip"
+
+
+def test_detect_compression_and_streams_agree(tmp_path):
+    from w2vfast._corpus import detect_compression
+    path = tmp_path / "c.txt.xz"
+    path.write_bytes(lzma.compress(b"alpha beta\ngamma\n"))
+    assert detect_compression(path) == "xz"
+    with open(path, "rb") as f:
+        assert list(LineSentence(f)) == [["alpha", "beta"], ["gamma"]]

@@ -12,7 +12,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, open_decompressed
+from w2vfast._decompress import (HEAD_BYTES, KINDS as _DECOMPRESSED, compressed_errors, format_of,
+                                 open_decompressed)
 from w2vfast.errors import FormatError
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
@@ -102,15 +103,6 @@ count (int64 array aligned with keys), the number of tokens and the number of se
 # ----------------------------------------------------------------------------------------------------------
 # files
 
-_MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"PK\x03\x04", "zip"),
-)
-
-
 def _fspath(path):
     try:
         return os.fspath(path)
@@ -137,13 +129,7 @@ def detect_compression(path):
     """The compression format of path from its first bytes: "gzip", "bz2", "xz", "zstd", "zip", or None for
     anything else (plain text). Content decides, not the file name."""
     with open(_fspath(path), "rb") as f:
-        head = f.read(6)
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            if name == "bz2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
-                continue
-            return name
-    return None
+        return format_of(f.read(HEAD_BYTES))
 
 
 def check_corpus_file(path):

@@ -26,7 +26,7 @@ import zlib
 
 from .errors import FormatError
 
-__all__ = ["open_decompressed", "compressed_errors", "as_format_error", "XZ_MEMLIMIT", "CHUNK"]
+__all__ = ["open_decompressed", "compressed_errors", "as_format_error", "format_of", "XZ_MEMLIMIT", "CHUNK"]
 
 CHUNK = 64 << 10            # compressed bytes read, and decompressed bytes produced, per step
 # xz's decoder allocates the whole dictionary a stream declares before decoding anything (up to 4 GiB).
@@ -35,6 +35,27 @@ CHUNK = 64 << 10            # compressed bytes read, and decompressed bytes prod
 XZ_MEMLIMIT = 80 << 20
 
 KINDS = ("gzip", "bz2", "xz")       # the formats open_decompressed reads
+# First bytes of the compressed formats we recognise; zstd and zip are recognised to be refused clearly.
+MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),                # followed by the block size, "1" to "9"
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"PK\x03\x04", "zip"),
+)
+HEAD_BYTES = 6                      # enough of the start of the data for format_of
+
+
+def format_of(head):
+    """The compression format that data starting with the bytes `head` (HEAD_BYTES of them suffice) is in:
+    one of MAGIC's names, or None (plain text). Content decides, never a file name."""
+    head = bytes(head[:HEAD_BYTES])
+    for magic, name in MAGIC:
+        if head.startswith(magic):
+            if name == "bz2" and not (len(head) > 3 and 0x31 <= head[3] <= 0x39):
+                continue
+            return name
+    return None
 
 
 def as_format_error(exc, name):

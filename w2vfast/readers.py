@@ -12,7 +12,7 @@ import io
 import os
 
 from w2vfast._corpus import SentenceSplitter, detect_compression
-from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, open_decompressed
+from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, format_of, open_decompressed
 from w2vfast.errors import FormatError
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
@@ -43,17 +43,6 @@ def _open_path(path):
     return open_decompressed(path, kind)
 
 
-def _magic_kind(head):
-    """gzip, bz2 or xz from a stream's first bytes (as detect_compression does for files), else None."""
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh") and len(head) > 3 and 0x31 <= head[3] <= 0x39:
-        return "bz2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    return None
-
-
 def _file_chunks(fileobj):
     """Byte chunks of an open file object: rewound first when it can be, decompressed when its first bytes
     say so, encoded to UTF-8 (surrogateescape) when it is a text file. The file object is left open."""
@@ -68,8 +57,8 @@ def _file_chunks(fileobj):
             yield first.encode("utf-8", "surrogateescape")
             first = fileobj.read(_CHUNK)
         return
-    kind = _magic_kind(bytes(first[:6]))
-    if kind is not None:
+    kind = format_of(first)
+    if kind in _DECOMPRESSED:           # (zstd and zip streams pass as text, as they always have)
         with open_decompressed(fileobj, kind, head=bytes(first)) as f:
             yield from _binary_chunks(f, getattr(fileobj, "name", "<stream>"))
         return
