@@ -44,7 +44,7 @@ def _extension(name):
 setup(
     ext_modules=cythonize(
         [_extension("_kernels"), _extension("_corpus"), _extension("_fastio"), _extension("_probe"),
-         _extension("_phrases"), _extension("_stopflag")],
+         _extension("_phrases"), _extension("_stopflag"), _extension("_splitter")],
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

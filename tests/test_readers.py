@@ -8,6 +8,7 @@ import random
 import pytest
 
 from w2vfast import _corpus as C
+from w2vfast import _splitter as S
 from w2vfast import readers
 from w2vfast.errors import FormatError
 from w2vfast.readers import LineSentence, PathLineSentences, Text8Corpus
@@ -180,11 +181,11 @@ def test_line_sentence_gensim_agrees_on_plain_text(tmp_path):
 @pytest.mark.parametrize("by_lines", [True, False])
 def test_splitter_chunk_boundaries_do_not_matter(by_lines):
     data = DATA + b"\n" + b"tail"
-    whole = C.SentenceSplitter(3, None, by_lines)
+    whole = S.SentenceSplitter(3, None, by_lines)
     want = whole.feed(data) + whole.finish()
     assert want == (ref_lines(data, 3) if by_lines else ref_text8(data, 3))
     for size in range(1, 12):
-        s = C.SentenceSplitter(3, None, by_lines)
+        s = S.SentenceSplitter(3, None, by_lines)
         got = []
         for i in range(0, len(data), size):
             got += s.feed(data[i:i + size])
@@ -192,7 +193,7 @@ def test_splitter_chunk_boundaries_do_not_matter(by_lines):
         assert got == want, size
     # every single split point, including inside multi-byte characters
     for cut in range(len(data) + 1):
-        s = C.SentenceSplitter(3, None, by_lines)
+        s = S.SentenceSplitter(3, None, by_lines)
         assert s.feed(data[:cut]) + s.feed(data[cut:]) + s.finish() == want, cut
 
 
@@ -209,7 +210,7 @@ def test_splitter_random_tokens(seed):
         parts.append(bytes(tok))
         parts.append(rng.choice([b" ", b"\n", b"\t", b"\r\n", b"   "]))
     data = b"".join(parts)
-    s = C.SentenceSplitter(7, None, True)
+    s = S.SentenceSplitter(7, None, True)
     got = []
     for i in range(0, len(data), 1000):
         got += s.feed(data[i:i + 1000])
@@ -217,7 +218,7 @@ def test_splitter_random_tokens(seed):
 
 
 def test_splitter_long_token_across_many_chunks():
-    s = C.SentenceSplitter(10, None, True)
+    s = S.SentenceSplitter(10, None, True)
     out = []
     for _ in range(100):
         out += s.feed(b"x" * 7)
@@ -226,8 +227,8 @@ def test_splitter_long_token_across_many_chunks():
 
 
 def test_split_tokens():
-    assert C.split_tokens(b" a\tb\x00c\r\nd\x0b\x0ce ") == ["a", "b\x00c", "d", "e"]
-    assert C.split_tokens(b"") == []
+    assert S.split_tokens(b" a\tb\x00c\r\nd\x0b\x0ce ") == ["a", "b\x00c", "d", "e"]
+    assert S.split_tokens(b"") == []
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import errno
 import io
 import os
 
-from w2vfast._corpus import SentenceSplitter, detect_compression
+from w2vfast._corpus import detect_compression
 from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, format_of, open_decompressed
+from w2vfast._splitter import SentenceSplitter
 from w2vfast.errors import FormatError
 
 __all__ = ["LineSentence", "Text8Corpus", "PathLineSentences"]
