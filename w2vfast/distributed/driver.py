@@ -151,6 +151,7 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
 
 
 def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, state, on_round):
+    from distributed import wait
     from tqdm.auto import tqdm
 
     plan = RoundPlan(paths, sizes, model.corpus_total_words, sync_words, n_replicas)
@@ -193,21 +194,50 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             futures = {submit(i, c, weights_f if g == first_round else None): (i, c) for i, c in enumerate(chunks)}
             results = []
             full_f = None
+
+            def resend(i, c, why):
+                # the chunk again, with the whole round-g model: for a worker that lacks it, or after the
+                # task's inputs died with a worker
+                nonlocal full_f
+                if full_f is None:
+                    full_f = client.scatter(Weights(g, {n_: m.copy() for n_, m in matrices.items()}), hash=False)
+                    stats["bytes_down"] += sum(m.nbytes for m in matrices.values())
+                stats["resends"] += 1
+                logger.info("round %d: chunk %d %s; resending it", g, c, why)
+                futures[client.submit(train_round, job, g, spec_f, upd, full_f, [plan.chunks[c]], schedule,
+                                       _seed(model.seed, g, c), pure=False,
+                                       key=f"w2v-train-{job}-{g}-{c}-full{stats['resends']}")] = (i, c)
+
             while futures:
                 batch = list(futures)
+                try:
+                    wait(batch)                       # (recent versions raise here when some were cancelled)
+                except Exception:
+                    if not any(f.status in ("cancelled", "lost") for f in batch):
+                        raise
+                # Scattered inputs (settings, weights, earlier rounds' updates) are copied to every worker,
+                # but Dask may drop the extra copies (its memory manager keeps one), and a worker that dies
+                # with the last copy takes them along: the tasks that needed them come back cancelled. They
+                # are sent again with fresh inputs that need nothing from earlier rounds.
+                lost = [f for f in batch if f.status in ("cancelled", "lost")]
+                if lost:
+                    spec_f = client.scatter(_spec(model), broadcast=True, hash=False)
+                    upd, full_f = [], None
+                    del updates[:]
+                    for f in lost:
+                        resend(*futures.pop(f), "lost its inputs with a worker")
+                kept = [f for f in batch if f not in lost]
                 # all at once, so the replicas' deltas travel in parallel; re-raises a task's error here
-                for f, res in zip(batch, client.gather(batch)):
+                try:
+                    values = client.gather(kept)
+                except Exception:
+                    if any(f.status in ("cancelled", "lost") for f in kept):
+                        continue                  # a result died with its worker after all: the next pass
+                    raise
+                for f, res in zip(kept, values):
                     i, c = futures.pop(f)
                     if isinstance(res, str) and res == STALE:   # a restarted or new worker: send it the model
-                        if full_f is None:
-                            full_f = client.scatter(Weights(g, {n_: m.copy() for n_, m in matrices.items()}),
-                                                    hash=False)
-                            stats["bytes_down"] += sum(m.nbytes for m in matrices.values())
-                        stats["resends"] += 1
-                        logger.info("round %d: chunk %d went to a worker without the model; resending it", g, c)
-                        futures[client.submit(train_round, job, g, spec_f, upd, full_f, [plan.chunks[c]],
-                                              schedule, _seed(model.seed, g, c), pure=False,
-                                              key=f"w2v-train-{job}-{g}-{c}-full{stats['resends']}")] = (i, c)
+                        resend(i, c, "went to a worker without the model")
                     else:
                         results.append(res)
             up = 0
