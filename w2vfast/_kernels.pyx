@@ -387,8 +387,9 @@ cdef inline void _push_private(const Model *m, Worker *w) noexcept nogil:
 # root), every HOT_TIERS of those the busiest 1/HOT_TIERS, and every HOT_TIERS**2 all of them; each tier
 # costs about one merge of all rows per sync_words kept words. (CBOW-NS, 2 threads, 6 seeds: merging all 4096
 # rows every ~35k words lost 0.6 analogy and 1.4 WS353 points against shared rows; merging them every ~9k
-# words, or 512 rows every 8k, about 0.3 and 0.5, but at 4-6% of the speed. Skip-gram HS, whose root row
-# takes one update per pair, still lost about a point of analogy with two tiers.)
+# words, or 512 rows every 8k, about 0.3 and 0.5, but at 4-6% of the speed. The third tier is for the root
+# row, which takes one update per pair; skip-gram HS lost about a point of analogy with two tiers and with
+# three, until its word rows went back to being shared: see Word2Vec._private_rows.)
 DEF HOT_TIERS = 8
 
 
