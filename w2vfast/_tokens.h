@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #if defined(_WIN32)
 #define tok_fseek _fseeki64
 #else
@@ -224,6 +228,27 @@ static inline const unsigned char *tok_key(const tok_table *t, const tok_entry *
     return e->len <= TOK_INLINE ? e->key.bytes : t->arena + e->key.off;
 }
 
+/* A fresh array's pages are faulted in one trap at a time as they are first touched, and the traps of
+ * threads of one process queue on the kernel's locks for its address space: two threads counting phrases
+ * spent a fifth of their time there (Phrases(corpus_file=..., workers=2) on the shared corpus: 0.32 s, 0.24 s
+ * with this). So the big arrays are populated in one call each instead (Linux 5.14+; elsewhere, or on
+ * failure, pages fault in as before): the slot array, touched all over, when it is made; the entries,
+ * appended in order, a step at a time just ahead of use. Arrays under 1 MB are left alone. */
+#define TOK_POPULATE_STEP ((size_t)2 << 20)
+
+static void tok_populate(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    uintptr_t page = 4096, lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (p != NULL && bytes >= ((size_t)1 << 20) && hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 static void tok_table_free(tok_table *t)
 {
     free(t->slots);
@@ -242,6 +267,7 @@ static int tok_table_init(tok_table *t, int64_t expected_keys)
     while (slots < (uint64_t)expected_keys * 2)
         slots <<= 1;
     t->slots = (uint32_t *)calloc(slots, sizeof(uint32_t));
+    tok_populate(t->slots, slots * sizeof(uint32_t));
     t->mask = slots - 1;
     t->cap = expected_keys;
     t->entries = (tok_entry *)malloc(t->cap * sizeof(tok_entry));
@@ -310,6 +336,7 @@ static int tok_table_rehash(tok_table *t, uint64_t nslots)
     int64_t id;
     if (!slots)
         return -1;
+    tok_populate(slots, nslots * sizeof(uint32_t));
     free(t->slots);
     t->slots = slots;
     t->mask = nslots - 1;
@@ -338,6 +365,10 @@ static int64_t tok_table_insert(tok_table *t, const unsigned char *p, size_t n, 
             return -1;
         t->entries = q;
         t->cap *= 2;
+    }
+    if (((size_t)id * sizeof(tok_entry)) % TOK_POPULATE_STEP == 0) {
+        size_t at = (size_t)id * sizeof(tok_entry), end = (size_t)t->cap * sizeof(tok_entry);
+        tok_populate((unsigned char *)t->entries + at, end - at < TOK_POPULATE_STEP ? end - at : TOK_POPULATE_STEP);
     }
     e = t->entries + id;
     memset(e, 0, sizeof(*e));
