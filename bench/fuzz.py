@@ -55,7 +55,6 @@ sys.path.insert(0, FUZZ_DIR)
 TARGETS = ("text", "binary", "model", "corpus")
 SLACK = 2 << 20
 RSS_SLACK = 16 << 20        # the peak RSS also moves with allocator arenas and pages first touched
-XZ_MAGIC = b"\xfd7zXZ\x00"
 XZ_OVERHEAD = 128 << 10      # liblzma's decoder beside its dictionary (64 KiB measured)
 BZ2_BLOCK_UNIT = 400000     # bzip2's decoder: 4 bytes per byte of a block, in units of 100,000 bytes
 BZ2_OVERHEAD = 64 << 10      # bzip2's decoder tables (DState)
@@ -107,16 +106,18 @@ def decoder_state(data):
     mandates: for xz, the largest dictionary a stream in it declares (w2vfast refuses more than
     XZ_MEMLIMIT) plus liblzma's own state; for bzip2, the block array its header's block size digit
     sets (3,600,000 bytes at BZh9) plus the decoder's tables. gzip's 32 KiB window fits the SLACK."""
-    if data.startswith(XZ_MAGIC):
-        from w2vfast._decompress import XZ_MEMLIMIT
+    from w2vfast._decompress import MAGIC, XZ_MEMLIMIT, format_of
 
+    kind = format_of(data)
+    if kind == "xz":
+        xz_magic = dict((name, magic) for magic, name in MAGIC)["xz"]
         dicts, off = [], 0
         while off >= 0:
             dicts.append(_xz_dictionary(data, off))
-            off = data.find(XZ_MAGIC, off + 1)
+            off = data.find(xz_magic, off + 1)
         # liblzma checks the memory limit before it allocates: a refused dictionary costs nothing
         return max(d if d < XZ_MEMLIMIT else 0 for d in dicts) + XZ_OVERHEAD
-    if data.startswith(b"BZh") and len(data) > 3 and data[3] in b"123456789":
+    if kind == "bz2":
         return 9 * BZ2_BLOCK_UNIT + BZ2_OVERHEAD    # a later stream of the file may declare BZh9
     return 0
 

@@ -18,6 +18,8 @@ import uuid
 
 import numpy as np
 
+from compare import COMMON, MODES  # noqa: E402  (the side-by-side benchmark's settings)
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]   # bench/distributed.py shadows dask's
 
@@ -27,10 +29,6 @@ from w2vfast.distributed.merge import adaptive_rates, adaptive_weights  # noqa: 
 from w2vfast.distributed.replica import Weights, train_round  # noqa: E402
 from w2vfast.distributed.shards import RoundPlan  # noqa: E402
 from w2vfast.distributed.touches import model_update_rates  # noqa: E402
-
-MODES = {"sg-hs": dict(sg=1, hs=1, negative=0), "sg-ns": dict(sg=1, hs=0, negative=5),
-         "cbow-hs": dict(sg=0, hs=1, negative=0), "cbow-ns": dict(sg=0, hs=0, negative=5)}
-
 
 def dense(rows, like):
     out = np.zeros_like(like)
@@ -46,8 +44,7 @@ def main():
     ap.add_argument("--sync-words", type=int, default=250_000)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    model = Word2Vec(vector_size=100, window=5, min_count=5, sample=1e-3, seed=args.seed, **MODES[args.mode],
-                     workers=2, epochs=5, progress=False)
+    model = Word2Vec(**COMMON, seed=args.seed, **MODES[args.mode], workers=2, epochs=5, progress=False)
     model.build_vocab(corpus_file=args.corpus)
     total = model.corpus_total_words
     alpha = model.alpha - (model.alpha - model.min_alpha) * args.pretrain / 5
@@ -70,15 +67,17 @@ def main():
     replicas = [train(start, i) for i in range(4)]
     words = np.mean([raw for _, raw in replicas])
     print(f"{args.mode}, {args.pretrain} epochs trained, alpha {alpha:.4f}, {words:.0f} words per chunk")
+    # the chunks one after another, once: the first two are the sequential run for c = 2, all four for c = 4
+    current, after = {n: a.copy() for n, a in start.items()}, {}
+    for i in range(4):
+        delta, _ = train(current, i)
+        for n in current:
+            current[n] += delta[n]
+        after[i + 1] = {n: a.copy() for n, a in current.items()}
     for c in (2, 4):
-        current = {n: a.copy() for n, a in start.items()}
-        for i in range(c):
-            delta, _ = train(current, i)
-            for n in current:
-                current[n] += delta[n]
         for name in start:
             summed = sum(replicas[i][0][name] for i in range(c))
-            sequential = current[name] - start[name]
+            sequential = after[c][name] - start[name]
             every = np.all([np.any(replicas[i][0][name] != 0, axis=1) for i in range(c)], axis=0)
             energy = np.sum(summed * summed, axis=1)
             ok = every & (energy > 0)
@@ -91,7 +90,7 @@ def main():
                 if sel.sum() >= 5:
                     print(f"  x in [{lo:7.3g}, {hi:7.3g}): {sel.sum():6d} rows, "
                           f"median w* {np.median(w_star[sel]):.3f}, rule {adaptive_weights(np.sqrt(lo * hi), c):.3f}")
-            fits = [(np.sum(energy[ok] * (adaptive_weights(m * x, np.full(len(x), c)) - w_star) ** 2), m)
+            fits = [(np.sum(energy[ok] * (adaptive_weights(m * x, c) - w_star) ** 2), m)
                     for m in np.logspace(-1.5, 1.5, 31)]
             err, best = min(fits)
             sum_err = np.sum(energy[ok] * (1 - w_star) ** 2)

@@ -113,20 +113,19 @@ def _hold_private_rows(model):
     """Make a one-worker model hold private rows and merge them as each of two workers would (the "2MP"
     probe: two independent models that pay for private rows but share nothing, so that 2MP against 2M
     prices the private rows themselves, apart from any sharing)."""
-    from w2vfast import model as model_module
+    cls = type(model)
 
-    rows = model.private_rows or model_module.PRIVATE_ROWS
-    model._private_rows = lambda: (rows if model.sorted_vocab else 0, rows)
-    plain = type(model)._sync_words
+    def as_two_workers(method):
+        def call(*args):
+            model.workers = 2
+            try:
+                return method(model, *args)
+            finally:
+                model.workers = 1
+        return call
 
-    def sync_words(r, words_per_epoch):
-        model.workers = 2
-        try:
-            return plain(model, r, words_per_epoch)
-        finally:
-            model.workers = 1
-
-    model._sync_words = sync_words
+    model._private_rows = as_two_workers(cls._private_rows)
+    model._sync_words = as_two_workers(cls._sync_words)
 
 
 def run_child(spec):

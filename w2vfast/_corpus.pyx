@@ -12,8 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from w2vfast._decompress import (HEAD_BYTES, KINDS as _DECOMPRESSED, compressed_errors, format_of,
-                                 open_decompressed)
+from w2vfast._decompress import HEAD_BYTES, KINDS as _DECOMPRESSED, format_of, open_decompressed
 from w2vfast.errors import FormatError
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
@@ -29,7 +28,7 @@ from w2vfast._splitter cimport _decode_bytes
 from w2vfast._stopflag cimport StopFlag, w2v_flag_is_set
 
 
-from w2vfast._tokens cimport (tok_entry, tok_table, tok_lines, tok_counter, tok_reader, tok_is_ws,
+from w2vfast._tokens cimport (tok_table, tok_lines, tok_counter, tok_reader, tok_is_ws,
                                tok_prefetch, tok_token_end, tok_hash, tok_table_free,
                                tok_table_init, tok_key, tok_table_find, tok_table_insert, tok_table_merge,
                                tok_counter_buffer, tok_reader_close, tok_reader_open, tok_reader_chunk,
@@ -368,8 +367,7 @@ def _scan_stream(path, kind, max_keys, max_sentence_length):
     rest = b""
     with open_decompressed(path, kind) as f:
         while True:
-            with compressed_errors(path):
-                chunk = f.read(_STREAM_CHUNK)
+            chunk = f.read(_STREAM_CHUNK)       # (open_decompressed names the file in FormatError)
             final = not chunk
             data = rest + chunk if rest else chunk
             used = counter.feed(data, final, path)

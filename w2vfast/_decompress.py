@@ -182,13 +182,8 @@ class _DecompressedRaw(io.RawIOBase):
         with memoryview(b) as view, view.cast("B") as out:
             if len(out) == 0:
                 return 0
-            try:
+            with compressed_errors(self.name):
                 data = self._decode(min(len(out), CHUNK))
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-                err = as_format_error(exc, self.name)
-                if err is None:
-                    raise
-                raise err from exc
             if not data:
                 self._done = True
             out[:len(data)] = data

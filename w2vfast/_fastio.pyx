@@ -19,8 +19,9 @@ MAX_WORD_BYTES = 1 << 20
 cdef Py_ssize_t _MAX_WORD = MAX_WORD_BYTES
 # A value in a text file longer than this is not a number either: the longest a float32 prints is 47 bytes
 # ("%f" of -3.4e38). The bound lets the reader drop what it buffers of an overlong line (w2vfast/io.py).
-MAX_VALUE_BYTES = 128
-cdef Py_ssize_t _MAX_VALUE = MAX_VALUE_BYTES
+cdef enum:
+    _MAX_VALUE = 128
+MAX_VALUE_BYTES = _MAX_VALUE
 
 cdef double[23] _POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
                           1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
@@ -126,28 +127,20 @@ cdef inline bint _fast_float(const unsigned char *s, Py_ssize_t n, float *out) n
 
 
 cdef bint _parse_float(const unsigned char *s, Py_ssize_t n, float *out) noexcept nogil:
-    """Parse exactly the n bytes at s as one float; False when they are not a number."""
-    cdef char local[128]
-    cdef char *tmp
+    """Parse exactly the n bytes at s as one float; False when they are not a number, and for anything longer
+    than _MAX_VALUE bytes."""
+    cdef char tmp[_MAX_VALUE + 1]
     cdef char *endp
     cdef float v
+    if n <= 0 or n > _MAX_VALUE:
+        return False
     if _fast_float(s, n, out):
         return True
-    if n <= 0:
-        return False
     # strtof needs a NUL-terminated copy: the token may end at the edge of the valid buffer
-    if n < 128:
-        tmp = local
-    else:
-        tmp = <char *>malloc(n + 1)
-        if tmp == NULL:
-            return False
     memcpy(tmp, s, n)
     tmp[n] = 0
     v = strtof(tmp, &endp)
     cdef bint ok = (endp == tmp + n) and not _is_space(<unsigned char>tmp[0])
-    if tmp != local:
-        free(tmp)
     if ok:
         out[0] = v
     return ok
@@ -156,8 +149,7 @@ cdef bint _parse_float(const unsigned char *s, Py_ssize_t n, float *out) noexcep
 def parse_float_token(bytes token):
     """Parse one token the way the text reader does (for tests); ValueError when it is not a number."""
     cdef float v
-    if PyBytes_GET_SIZE(token) > _MAX_VALUE or not _parse_float(
-            <const unsigned char *>PyBytes_AS_STRING(token), PyBytes_GET_SIZE(token), &v):
+    if not _parse_float(<const unsigned char *>PyBytes_AS_STRING(token), PyBytes_GET_SIZE(token), &v):
         raise ValueError(f"not a number: {token!r}")
     return v
 
@@ -346,7 +338,7 @@ def parse_text(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, f
                 raise ValueError(
                     f"line {line_no} (word {word!r}) has more than the {dim} values the header declares"
                 )
-            if p - tstart > _MAX_VALUE or not _parse_float(base + tstart, p - tstart, dst + k):
+            if not _parse_float(base + tstart, p - tstart, dst + k):
                 raise ValueError(
                     f"line {line_no} (word {word!r}): value {k + 1} "
                     f"{PyBytes_FromStringAndSize(<const char *>base + tstart, min(p - tstart, 40))!r} "

@@ -23,9 +23,9 @@ from libc.string cimport memcpy, memset
 from w2vfast._stopflag cimport StopFlag, w2v_flag_is_set
 
 
-from w2vfast._tokens cimport (tok_reader, tok_lines, tok_counter, tok_is_ws, tok_hash, tok_table_free,
-                               tok_table_init, tok_key, tok_table_find, tok_table_insert, tok_table_merge,
-                               tok_counter_buffer, tok_reader_close, tok_reader_open, tok_reader_readable)
+from w2vfast._tokens cimport (tok_reader, tok_counter, tok_hash, tok_table_free, tok_table_init, tok_key,
+                               tok_table_find, tok_table_insert, tok_table_merge, tok_counter_buffer,
+                               tok_reader_close, tok_reader_open, tok_reader_readable)
 
 
 cdef extern from "_phrases.h" nogil:

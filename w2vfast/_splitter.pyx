@@ -2,9 +2,8 @@
 """The readers' tokenizer: byte chunks in, sentences of str tokens out (LineSentence, PathLineSentences and
 Text8Corpus feed it), and the token bytes -> str rule that every reader and the vocabulary scan share.
 
-Token policy (the same everywhere in w2vfast): a token is a run of bytes that are not ASCII whitespace
-(space, \\t, \\n, \\v, \\f, \\r); it becomes a Python str by decoding UTF-8 with errors="surrogateescape",
-so any byte sequence round-trips exactly. NUL bytes are ordinary token bytes. Lines end at b"\\n" only.
+Tokens are split as _tokens.h says; a token becomes a str by decoding UTF-8 with errors="surrogateescape"
+(see _corpus.pyx for the whole token policy).
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.object cimport PyObject

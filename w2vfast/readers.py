@@ -12,7 +12,7 @@ import io
 import os
 
 from w2vfast._corpus import detect_compression
-from w2vfast._decompress import KINDS as _DECOMPRESSED, compressed_errors, format_of, open_decompressed
+from w2vfast._decompress import KINDS as _DECOMPRESSED, format_of, open_decompressed
 from w2vfast._splitter import SentenceSplitter
 from w2vfast.errors import FormatError
 
@@ -61,20 +61,16 @@ def _file_chunks(fileobj):
     kind = format_of(first)
     if kind in _DECOMPRESSED:           # (zstd and zip streams pass as text, as they always have)
         with open_decompressed(fileobj, kind, head=bytes(first)) as f:
-            yield from _binary_chunks(f, getattr(fileobj, "name", "<stream>"))
+            yield from _binary_chunks(f)
         return
     while first:
         yield bytes(first)
         first = fileobj.read(_CHUNK)
 
 
-def _binary_chunks(f, name):
-    while True:
-        with compressed_errors(name):
-            chunk = f.read(_CHUNK)
-        if not chunk:
-            return
-        yield chunk
+def _binary_chunks(f):
+    """Chunks of a binary file until its end (open_decompressed already names the file in FormatError)."""
+    return iter(lambda: f.read(_CHUNK), b"")
 
 
 def _sentences(chunks, splitter):
@@ -121,7 +117,7 @@ class LineSentence:
             yield from _sentences(_file_chunks(self.source), splitter)
         else:
             with _open_path(self.source) as f:
-                yield from _sentences(_binary_chunks(f, self.source), splitter)
+                yield from _sentences(_binary_chunks(f), splitter)
 
     def __repr__(self):
         return f"LineSentence({self.source!r}, max_sentence_length={self.max_sentence_length}, limit={self.limit})"
@@ -140,7 +136,7 @@ class Text8Corpus:
     def __iter__(self):
         splitter = SentenceSplitter(self.max_sentence_length, None, False)
         with _open_path(self.fname) as f:
-            yield from _sentences(_binary_chunks(f, self.fname), splitter)
+            yield from _sentences(_binary_chunks(f), splitter)
 
     def __repr__(self):
         return f"Text8Corpus({self.fname!r}, max_sentence_length={self.max_sentence_length})"
@@ -166,7 +162,7 @@ class PathLineSentences:
         for path in self.input_files:
             splitter = SentenceSplitter(self.max_sentence_length, self.limit, True)
             with _open_path(path) as f:
-                yield from _sentences(_binary_chunks(f, path), splitter)
+                yield from _sentences(_binary_chunks(f), splitter)
 
     def __repr__(self):
         return (f"PathLineSentences({self.source!r}, max_sentence_length={self.max_sentence_length}, "

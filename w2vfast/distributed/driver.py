@@ -17,7 +17,7 @@ import numpy as np
 from ..model import Word2Vec
 from .checkpoint import load_checkpoint, save_checkpoint
 from .merge import MERGE_RULES, Merger, Rows, adaptive_rates
-from .replica import MATRICES, STALE, Spec, Update, Weights, drop_job, train_round
+from .replica import STALE, Spec, Update, Weights, drop_job, train_round
 from .shards import RoundPlan, split_ranges, stat_files
 from .touches import model_update_rates
 from .vocab import count_range, merge_counts
@@ -151,6 +151,8 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
 
 
 def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, state, on_round):
+    from concurrent.futures import CancelledError
+
     from distributed import wait
     from tqdm.auto import tqdm
 
@@ -211,10 +213,9 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             while futures:
                 batch = list(futures)
                 try:
-                    wait(batch)                       # (recent versions raise here when some were cancelled)
-                except Exception:
-                    if not any(f.status in ("cancelled", "lost") for f in batch):
-                        raise
+                    wait(batch)
+                except CancelledError:                # (recent versions raise here when some were cancelled)
+                    pass
                 # Scattered inputs (settings, weights, earlier rounds' updates) are copied to every worker,
                 # but Dask may drop the extra copies (its memory manager keeps one), and a worker that dies
                 # with the last copy takes them along: the tasks that needed them come back cancelled. They
@@ -230,10 +231,8 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                 # all at once, so the replicas' deltas travel in parallel; re-raises a task's error here
                 try:
                     values = client.gather(kept)
-                except Exception:
-                    if any(f.status in ("cancelled", "lost") for f in kept):
-                        continue                  # a result died with its worker after all: the next pass
-                    raise
+                except CancelledError:
+                    continue                      # a result died with its worker after all: the next pass
                 for f, res in zip(kept, values):
                     i, c = futures.pop(f)
                     if isinstance(res, str) and res == STALE:   # a restarted or new worker: send it the model
