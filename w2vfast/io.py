@@ -348,8 +348,8 @@ def _read_word2vec(fname, binary, limit, unicode_errors, encoding, no_header, da
             reader = _Reader(f, name, size=size)
         if no_header:
             reader.pack_line = _pack_text_line(name, None)
-            first, line_no = _peek_first_line(reader, name)
-            vector_size = _fastio.count_fields(first) - 1
+            fields, line_no = _peek_first_line(reader, name)
+            vector_size = fields - 1
             if not 1 <= vector_size <= _MAX_DIM:
                 raise Word2VecFormatError(f"{name}: the first line has {vector_size} values after its word")
             declared = None
@@ -505,12 +505,14 @@ def _text_record_ready(reader, vector_size, name, line_no):
 
 
 def _peek_first_line(reader, name):
-    """(The first non-blank line of a headerless text file, the number of blank lines before it.) The
-    blank lines are consumed, so any number of them costs no memory; the line stays in the window."""
+    """(The number of fields of the first non-blank line of a headerless text file, the number of blank lines
+    before it.) The blank lines are consumed, so any number of them costs no memory; the line stays in the
+    window and is counted there, not copied."""
     skipped, first = _skip_blank_lines(reader)
     if first is None:
         raise Word2VecFormatError(f"{name}: the file is empty")
-    return bytes(reader.buf[reader.start:_next_line_end(reader, reader.start)]), skipped
+    with memoryview(reader.buf) as mv, mv[reader.start:_next_line_end(reader, reader.start)] as line:
+        return _fastio.count_fields(line), skipped
 
 
 def read_word2vec_file(
