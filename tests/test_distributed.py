@@ -180,3 +180,6 @@ def test_bad_input_is_reported_on_the_driver(client, tmp_path):
         train_distributed(client)
     with pytest.raises(ValueError, match="merge"):
         train_distributed(client, corpus_file=str(blank), merge="median")
+    for bad in (0, -1.0, float("nan"), "2", True):
+        with pytest.raises(ValueError, match="alpha_scale"):
+            train_distributed(client, corpus_file=str(blank), alpha_scale=bad)

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from w2vfast import Word2Vec
+from w2vfast.distributed.driver import replica_alpha_scale
 from w2vfast.distributed.merge import ADAPTIVE_RATE, Merger, Rows, adaptive_rates, adaptive_weights, changed_rows
 from w2vfast.distributed.shards import RoundPlan, split_ranges
 from w2vfast.distributed.touches import update_rates
@@ -114,3 +116,15 @@ def test_round_plan_tiles_every_file_once():
     assert sorted(c for r in rounds for c in r) == list(range(len(plan.chunks)))
     assert all(len(r) <= 3 for r in rounds)
     assert [r[1:] for r in split_ranges([5], [10])][-3:] == [(3, 4), (4, 4), (4, 5)]   # empty ones too
+
+
+def test_replicas_with_negative_sampling_train_at_a_larger_learning_rate():
+    ns = Word2Vec(sg=1, negative=5, hs=0)
+    hs = Word2Vec(sg=1, negative=0, hs=1)
+    both = Word2Vec(sg=0, negative=5, hs=1)
+    assert replica_alpha_scale(ns, 4) == pytest.approx(2.0)
+    assert replica_alpha_scale(ns, 2) == pytest.approx(np.sqrt(2.0))
+    assert replica_alpha_scale(ns, 1) == 1.0            # a lone replica is one process: no change
+    assert replica_alpha_scale(both, 9) == pytest.approx(3.0)
+    assert replica_alpha_scale(hs, 4) == 1.0
+    assert replica_alpha_scale(ns, 4, alpha_scale=1.5) == 1.5

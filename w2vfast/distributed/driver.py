@@ -7,6 +7,7 @@ follows the global word count across rounds and epochs, so it falls exactly as i
 """
 import logging
 import math
+import numbers
 import os
 import sys
 import time
@@ -24,6 +25,8 @@ from .vocab import count_range, merge_counts
 
 logger = logging.getLogger(__name__)
 
+# Replicas with negative sampling train at alpha * replicas ** this (see replica_alpha_scale)
+NEGATIVE_ALPHA_EXPONENT = 0.5
 COUNT_BYTES = 32 << 20     # vocabulary: a counting task per this many bytes (at least two per worker)
 UPDATES_KEPT = 4           # a task carries the last few updates, so a worker idle for a round catches up
 
@@ -89,12 +92,31 @@ def _spec(model):
                 model.corpus_total_words)
 
 
+def replica_alpha_scale(model, n_replicas, alpha_scale=None):
+    """The factor on the learning rate (alpha and min_alpha) that the n replicas of a round train with.
+
+    The merge takes about the mean of the replicas' deltas for the rows every replica moves a long way in a
+    round. That is right for the part of a row's move that settles on an optimum within the round, but the
+    slow part (what the row's optimum does as the rest of the model learns) then advances 1/n as fast as in
+    one process that trains the same words. With hierarchical softmax alone that costs nothing measurable;
+    with negative sampling, whose noise words put most output rows in every replica's round, the models came
+    out undertrained (skip-gram, 4 workers: analogy 3.5 points below one process, with the word vectors'
+    norms lower and the output rows' higher). So by default replicas with negative sampling train at
+    alpha * sqrt(n) and the others at alpha; `alpha_scale` (a number) overrides it. Measured in the README's
+    "Scale out" section and bench/results/distributed.md.
+    """
+    if alpha_scale is not None:
+        return float(alpha_scale)
+    return float(n_replicas) ** NEGATIVE_ALPHA_EXPONENT if model.negative else 1.0
+
+
 def _seed(seed, round_index, chunk):
     return (seed * 0x9E3779B97F4A7C15 + round_index * 1_000_003 + chunk + 1) % 2**64
 
 
 def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words=1_000_000, merge="adaptive",
-                      checkpoint=None, resume=False, on_round=None, trim_rule=None, **settings):
+                      checkpoint=None, resume=False, on_round=None, trim_rule=None, alpha_scale=None,
+                      **settings):
     """Train a Word2Vec on a Dask cluster; returns an ordinary w2vfast.Word2Vec.
 
     client : a dask.distributed.Client. Each of its workers holds one replica and trains it with
@@ -106,6 +128,9 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
     merge : how replicas' deltas to one row combine: "adaptive" (default: between their sum for rows each
         replica updated a few times and their mean for rows each one updated often), "sqrt", "touched",
         "sum" or "average" (merge.py; measured in the README's "Scale out" section).
+    alpha_scale : the factor on the replicas' learning rate; None (default): sqrt(replicas in the round)
+        with negative sampling, 1 otherwise (replica_alpha_scale()). The model's alpha and min_alpha stay
+        the settings given.
     checkpoint : a path; the model is saved there (atomically) after every round, with PATH.progress.json.
     resume : continue from `checkpoint` if it exists (same corpus; settings come from the checkpoint).
     on_round : optional callable(info dict) run on the driver after every round.
@@ -123,6 +148,9 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
         raise ValueError("corpus_files is empty: give at least one file")
     if merge not in MERGE_RULES:
         raise ValueError(f"merge must be one of {', '.join(MERGE_RULES)}, got {merge!r}")
+    if alpha_scale is not None and (isinstance(alpha_scale, bool) or not isinstance(alpha_scale, numbers.Real)
+                                    or not math.isfinite(alpha_scale) or alpha_scale <= 0):
+        raise ValueError(f"alpha_scale must be a positive number or None, got {alpha_scale!r}")
     sync_words = int(sync_words)
     if sync_words < 1:
         raise ValueError(f"sync_words must be at least 1, got {sync_words}")
@@ -140,17 +168,20 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
             raise ValueError(f"checkpoint {os.fspath(checkpoint)!r} was trained on other files "
                              f"({progress_state.get('paths')}, sizes {progress_state.get('sizes')})")
         sync_words, merge = progress_state["sync_words"], progress_state["merge"]
+        alpha_scale = progress_state.get("alpha_scale")
         n_replicas = progress_state["n_replicas"]
         logger.info("resuming from %s after round %d", checkpoint, progress_state["round"])
     else:
         model = Word2Vec(**settings)
         _build_vocab(client, model, paths, sizes, len(addrs), trim_rule)
         n_replicas = len(addrs)
-    _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, progress_state, on_round)
+    _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, progress_state, on_round,
+           alpha_scale)
     return model
 
 
-def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, state, on_round):
+def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoint, state, on_round,
+           alpha_scale):
     from concurrent.futures import CancelledError
 
     from distributed import wait
@@ -184,7 +215,8 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             t0 = time.perf_counter()
             chunks = plan.round_chunks(g % plan.rounds_per_epoch)
             n = len(chunks)
-            schedule = (model.alpha, model.min_alpha, math.ceil(total_words / n), done // n)
+            scale = replica_alpha_scale(model, n, alpha_scale)
+            schedule = (model.alpha * scale, model.min_alpha * scale, math.ceil(total_words / n), done // n)
             addrs = _worker_addresses(client)
             upd = [f for v, f in updates]
 
@@ -245,9 +277,9 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                     mergers[name].add(rows)
                     up += rows.nbytes
             raw = sum(r["raw"] for r in results)
-            # "adaptive": the learning rate in the middle of the round times the words of one replica
+            # "adaptive": the replicas' learning rate in the middle of the round times the words of one replica
             mid = min((done + raw / 2) / total_words, 1.0)
-            exposure = (model.alpha - (model.alpha - model.min_alpha) * mid) * raw / max(len(results), 1)
+            exposure = scale * (model.alpha - (model.alpha - model.min_alpha) * mid) * raw / max(len(results), 1)
             new_rows = {name: Rows.of(matrices[name], mg.apply(exposure)) for name, mg in mergers.items()}
             model._check_finite(g // plan.rounds_per_epoch, model.alpha)
             update = Update(g + 1, new_rows)
@@ -276,6 +308,7 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                 model.wv.invalidate_norms()
                 save_checkpoint(model, checkpoint, {
                     "round": g + 1, "done": done, "epochs": epochs, "sync_words": sync_words, "merge": merge,
+                    "alpha_scale": alpha_scale,
                     "n_replicas": n_replicas, "paths": paths, "sizes": sizes})
             if on_round is not None:
                 on_round({"round": g + 1, "rounds": total_rounds, "words": raw, "seconds": elapsed,
