@@ -118,13 +118,16 @@ def test_round_plan_tiles_every_file_once():
     assert [r[1:] for r in split_ranges([5], [10])][-3:] == [(3, 4), (4, 4), (4, 5)]   # empty ones too
 
 
-def test_replicas_with_negative_sampling_train_at_a_larger_learning_rate():
+def test_replicas_train_at_a_larger_learning_rate_except_skip_gram_hs():
     ns = Word2Vec(sg=1, negative=5, hs=0)
-    hs = Word2Vec(sg=1, negative=0, hs=1)
-    both = Word2Vec(sg=0, negative=5, hs=1)
+    sg_hs = Word2Vec(sg=1, negative=0, hs=1)
+    cbow_hs = Word2Vec(sg=0, negative=0, hs=1)
+    sg_both = Word2Vec(sg=1, negative=5, hs=1)
     assert replica_alpha_scale(ns, 4) == pytest.approx(2.0)
     assert replica_alpha_scale(ns, 2) == pytest.approx(np.sqrt(2.0))
     assert replica_alpha_scale(ns, 1) == 1.0            # a lone replica is one process: no change
-    assert replica_alpha_scale(both, 9) == pytest.approx(3.0)
-    assert replica_alpha_scale(hs, 4) == 1.0
+    assert replica_alpha_scale(cbow_hs, 9) == pytest.approx(3.0)
+    assert replica_alpha_scale(sg_both, 4) == pytest.approx(2.0)
+    assert replica_alpha_scale(sg_hs, 4) == 1.0
     assert replica_alpha_scale(ns, 4, alpha_scale=1.5) == 1.5
+    assert replica_alpha_scale(sg_hs, 4, alpha_scale=2) == 2.0

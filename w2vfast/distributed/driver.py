@@ -3,7 +3,8 @@
 A round: every replica (one per Dask worker) trains its chunk of about sync_words words from the global
 model of the previous round, with the multi-threaded C kernels of a single-node run; the driver merges the
 replicas' row deltas (merge.py) and broadcasts the new values of the changed rows. The learning rate
-follows the global word count across rounds and epochs, so it falls exactly as in one long single-node run.
+follows the global word count across rounds and epochs, so it falls as in one long single-node run (times
+a constant factor: replica_alpha_scale()).
 """
 import logging
 import math
@@ -25,8 +26,8 @@ from .vocab import count_range, merge_counts
 
 logger = logging.getLogger(__name__)
 
-# Replicas with negative sampling train at alpha * replicas ** this (see replica_alpha_scale)
-NEGATIVE_ALPHA_EXPONENT = 0.5
+# Replicas train at alpha * replicas ** this (see replica_alpha_scale)
+REPLICA_ALPHA_EXPONENT = 0.5
 COUNT_BYTES = 32 << 20     # vocabulary: a counting task per this many bytes (at least two per worker)
 UPDATES_KEPT = 4           # a task carries the last few updates, so a worker idle for a round catches up
 
@@ -98,16 +99,19 @@ def replica_alpha_scale(model, n_replicas, alpha_scale=None):
     The merge takes about the mean of the replicas' deltas for the rows every replica moves a long way in a
     round. That is right for the part of a row's move that settles on an optimum within the round, but the
     slow part (what the row's optimum does as the rest of the model learns) then advances 1/n as fast as in
-    one process that trains the same words. With hierarchical softmax alone that costs nothing measurable;
-    with negative sampling, whose noise words put most output rows in every replica's round, the models came
-    out undertrained (skip-gram, 4 workers: analogy 3.5 points below one process, with the word vectors'
-    norms lower and the output rows' higher). So by default replicas with negative sampling train at
-    alpha * sqrt(n) and the others at alpha; `alpha_scale` (a number) overrides it. Measured in the README's
-    "Scale out" section and bench/results/distributed.md.
+    one process that trains the same words. With negative sampling, whose noise words put most output rows
+    in every replica's round, the models came out undertrained (skip-gram, 4 workers: analogy 3.5 points
+    below one process, with the word vectors' norms lower and the output rows' higher); CBOW with
+    hierarchical softmax lost 1-2 points. So replicas train at alpha * sqrt(n) by default, except for
+    skip-gram with hierarchical softmax alone: the "adaptive" constants of its rows were tuned on it with 4
+    workers, so they already damp less, and the factor gained nothing there. `alpha_scale` (a number)
+    overrides it. Measured in the README's "Scale out" section and bench/results/distributed.md.
     """
     if alpha_scale is not None:
         return float(alpha_scale)
-    return float(n_replicas) ** NEGATIVE_ALPHA_EXPONENT if model.negative else 1.0
+    if model.sg and model.hs and not model.negative:
+        return 1.0
+    return float(n_replicas) ** REPLICA_ALPHA_EXPONENT
 
 
 def _seed(seed, round_index, chunk):
@@ -128,9 +132,9 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
     merge : how replicas' deltas to one row combine: "adaptive" (default: between their sum for rows each
         replica updated a few times and their mean for rows each one updated often), "sqrt", "touched",
         "sum" or "average" (merge.py; measured in the README's "Scale out" section).
-    alpha_scale : the factor on the replicas' learning rate; None (default): sqrt(replicas in the round)
-        with negative sampling, 1 otherwise (replica_alpha_scale()). The model's alpha and min_alpha stay
-        the settings given.
+    alpha_scale : the factor on the replicas' learning rate; None (default): sqrt(replicas in the round),
+        or 1 for skip-gram with hierarchical softmax alone (replica_alpha_scale()). The model's alpha and
+        min_alpha stay the settings given.
     checkpoint : a path; the model is saved there (atomically) after every round, with PATH.progress.json.
     resume : continue from `checkpoint` if it exists (same corpus; settings come from the checkpoint).
     on_round : optional callable(info dict) run on the driver after every round.
