@@ -9,6 +9,11 @@ Throughput is raw corpus words per second of the training loop (vocabulary and c
 for Dask it includes every round's merge and broadcast). Vectors are scored with bench/compare.py's
 evaluate() (analogies restricted to 30000 words, WS353 and SimLex-999 Spearman). Each dask config runs
 once per merge rule given in --merges. Writes distributed.md and distributed.json into --out.
+
+spark:N (optional; needs `pip install pyspark` and a Java runtime) trains Spark MLlib's Word2Vec in local
+mode with N partitions on N cores: skip-gram with hierarchical softmax (the only model it has), the same
+vector_size, window, min_count, epochs (maxIter) and seed, the lines of the file as sentences, and no
+subsampling (it has none). Its vectors are ordered by corpus frequency before the same evaluation.
 """
 import argparse
 import json
@@ -17,6 +22,8 @@ import os
 import statistics
 import sys
 import time
+
+import numpy as np
 
 for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = "1"   # idle BLAS threads must not spin on the cores being measured
@@ -53,17 +60,49 @@ def run_single(path, params, epochs, threads):
     return model, {"vocab_s": vocab_s, "train_s": train_s, "words": model.corpus_total_words * epochs}
 
 
-def run_dask(client, path, params, epochs, threads, merge, sync_words):
+def run_dask(client, path, params, epochs, threads, merge, sync_words, alpha_scale=None):
     from w2vfast.distributed import train_distributed
 
     t0 = time.perf_counter()
     model = train_distributed(client, corpus_file=path, sync_words=sync_words, merge=merge, workers=threads,
+                              alpha_scale=alpha_scale,
                               epochs=epochs, progress=False, **params)
     total_s = time.perf_counter() - t0
     st = model.distributed_stats
     return model, {"vocab_s": total_s - st["seconds"], "train_s": st["seconds"], "words": st["raw_words"],
                    "rounds": st["rounds"], "mb_up": st["bytes_up"] / 1e6, "mb_down": st["bytes_down"] / 1e6,
                    "resends": st["resends"]}
+
+
+def run_spark(path, params, epochs, partitions):
+    from collections import Counter
+
+    from pyspark.ml.feature import Word2Vec as SparkWord2Vec
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master(f"local[{partitions}]").appName("w2vfast-bench")
+             .config("spark.driver.memory", "6g").config("spark.ui.enabled", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        lines = spark.sparkContext.textFile(path, partitions).map(lambda line: (line.split(),))
+        df = spark.createDataFrame(lines, ["tokens"]).filter("size(tokens) > 0").cache()
+        words = df.rdd.map(lambda r: len(r[0])).sum()
+        w2v = SparkWord2Vec(vectorSize=params["vector_size"], windowSize=params["window"],
+                            minCount=params["min_count"], numPartitions=partitions, maxIter=epochs,
+                            seed=params["seed"], stepSize=0.025, inputCol="tokens", outputCol="vec")
+        t0 = time.perf_counter()
+        fitted = w2v.fit(df)
+        train_s = time.perf_counter() - t0
+        found = {r["word"]: r["vector"].toArray() for r in fitted.getVectors().collect()}
+    finally:
+        spark.stop()
+    counts = Counter()
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        for line in fh:
+            counts.update(line.split())
+    keys = sorted(found, key=lambda w: (-counts[w], w))
+    vectors = np.array([found[w] for w in keys], dtype=np.float32)
+    return keys, vectors, {"vocab_s": 0.0, "train_s": train_s, "words": words * epochs}
 
 
 def main():
@@ -75,6 +114,9 @@ def main():
     ap.add_argument("--configs", default="single:2,dask:2x1,dask:4x1")
     ap.add_argument("--merges", default="adaptive")
     ap.add_argument("--sync-words", type=int, default=250_000)
+    ap.add_argument("--alpha-scale", default="default",
+                    help="train_distributed's alpha_scale: default (its own choice), sqrt (sqrt of the workers) "
+                         "or a number")
     ap.add_argument("--out", default="bench/out")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -90,6 +132,12 @@ def main():
                                                                                          model.wv.vectors)))
                 print(json.dumps(rows[-1]), flush=True)
             continue
+        if kind == "spark":
+            for seed in seeds:
+                keys, vectors, out = run_spark(args.corpus, dict(params, seed=seed), args.epochs, int(shape))
+                rows.append(dict(config=config, merge="-", seed=seed, **out, **evaluate(keys, vectors)))
+                print(json.dumps(rows[-1]), flush=True)
+            continue
         from dask.distributed import Client, LocalCluster
 
         n, threads = (int(x) for x in shape.split("x"))
@@ -97,8 +145,10 @@ def main():
                 Client(cluster) as client:
             for merge in args.merges.split(","):
                 for seed in seeds:
+                    scale = None if args.alpha_scale == "default" else \
+                        n ** 0.5 if args.alpha_scale == "sqrt" else float(args.alpha_scale)
                     model, out = run_dask(client, args.corpus, dict(params, seed=seed), args.epochs, threads,
-                                          merge, args.sync_words)
+                                          merge, args.sync_words, scale)
                     rows.append(dict(config=config, merge=merge, seed=seed, **out,
                                      **evaluate(model.wv.index_to_key, model.wv.vectors)))
                     print(json.dumps(rows[-1]), flush=True)
@@ -106,7 +156,8 @@ def main():
     with open(os.path.join(args.out, "distributed.json"), "w") as fh:
         json.dump({"args": vars(args), "machine": machine(), "runs": rows}, fh, indent=1)
     lines = [f"Mode {args.mode}, {', '.join(f'{k}={v}' for k, v in COMMON.items())}, epochs={args.epochs}, "
-             f"seeds={args.seeds}, sync_words={args.sync_words}. Machine: {machine()}.",
+             f"seeds={args.seeds}, sync_words={args.sync_words}, alpha_scale={args.alpha_scale}. "
+             f"Machine: {machine()}.",
              "", "| config | merge | words/s (mean) | rounds | MB up / down per run | analogy | WS353 | SimLex |",
              "|---|---|---|---|---|---|---|---|"]
     groups = {}
