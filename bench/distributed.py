@@ -77,8 +77,11 @@ def run_dask(client, path, params, epochs, threads, merge, sync_words, alpha_sca
 def run_spark(path, params, epochs, partitions):
     from collections import Counter
 
-    from pyspark.ml.feature import Word2Vec as SparkWord2Vec
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.ml.feature import Word2Vec as SparkWord2Vec
+        from pyspark.sql import SparkSession
+    except ImportError:
+        sys.exit("bench/distributed.py: spark:N needs pyspark (pip install pyspark) and a Java runtime")
 
     spark = (SparkSession.builder.master(f"local[{partitions}]").appName("w2vfast-bench")
              .config("spark.driver.memory", "6g").config("spark.ui.enabled", "false").getOrCreate())
