@@ -131,3 +131,5 @@ def test_replicas_train_at_a_larger_learning_rate_except_skip_gram_hs():
     assert replica_alpha_scale(sg_hs, 4) == 1.0
     assert replica_alpha_scale(ns, 4, alpha_scale=1.5) == 1.5
     assert replica_alpha_scale(sg_hs, 4, alpha_scale=2) == 2.0
+    assert replica_alpha_scale(ns, 4, merge="sum") == 1.0   # the sum damps nothing to make up for
+    assert replica_alpha_scale(ns, 4, merge="touched") == pytest.approx(2.0)

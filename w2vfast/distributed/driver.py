@@ -93,7 +93,7 @@ def _spec(model):
                 model.corpus_total_words)
 
 
-def replica_alpha_scale(model, n_replicas, alpha_scale=None):
+def replica_alpha_scale(model, n_replicas, alpha_scale=None, merge="adaptive"):
     """The factor on the learning rate (alpha and min_alpha) that the n replicas of a round train with.
 
     The merge takes about the mean of the replicas' deltas for the rows every replica moves a long way in a
@@ -104,12 +104,13 @@ def replica_alpha_scale(model, n_replicas, alpha_scale=None):
     below one process, with the word vectors' norms lower and the output rows' higher); CBOW with
     hierarchical softmax lost 1-2 points. So replicas train at alpha * sqrt(n) by default, except for
     skip-gram with hierarchical softmax alone: the "adaptive" constants of its rows were tuned on it with 4
-    workers, so they already damp less, and the factor gained nothing there. `alpha_scale` (a number)
-    overrides it. Measured in the README's "Scale out" section and bench/results/distributed.md.
+    workers, so they already damp less, and the factor gained nothing there. merge="sum" damps nothing and
+    keeps alpha too. `alpha_scale` (a number) overrides it. Measured in the README's "Scale out" section and
+    bench/results/distributed.md.
     """
     if alpha_scale is not None:
         return float(alpha_scale)
-    if model.sg and model.hs and not model.negative:
+    if merge == "sum" or (model.sg and model.hs and not model.negative):
         return 1.0
     return float(n_replicas) ** REPLICA_ALPHA_EXPONENT
 
@@ -133,8 +134,8 @@ def train_distributed(client, corpus_file=None, *, corpus_files=None, sync_words
         replica updated a few times and their mean for rows each one updated often), "sqrt", "touched",
         "sum" or "average" (merge.py; measured in the README's "Scale out" section).
     alpha_scale : the factor on the replicas' learning rate; None (default): sqrt(replicas in the round),
-        or 1 for skip-gram with hierarchical softmax alone (replica_alpha_scale()). The model's alpha and
-        min_alpha stay the settings given.
+        or 1 for skip-gram with hierarchical softmax alone and for merge="sum" (replica_alpha_scale()).
+        The model's alpha and min_alpha stay the settings given.
     checkpoint : a path; the model is saved there (atomically) after every round, with PATH.progress.json.
     resume : continue from `checkpoint` if it exists (same corpus; settings come from the checkpoint).
     on_round : optional callable(info dict) run on the driver after every round.
@@ -219,7 +220,7 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             t0 = time.perf_counter()
             chunks = plan.round_chunks(g % plan.rounds_per_epoch)
             n = len(chunks)
-            scale = replica_alpha_scale(model, n, alpha_scale)
+            scale = replica_alpha_scale(model, n, alpha_scale, merge)
             schedule = (model.alpha * scale, model.min_alpha * scale, math.ceil(total_words / n), done // n)
             addrs = _worker_addresses(client)
             upd = [f for v, f in updates]
