@@ -115,6 +115,12 @@ def replica_alpha_scale(model, n_replicas, alpha_scale=None, merge="adaptive"):
     return float(n_replicas) ** REPLICA_ALPHA_EXPONENT
 
 
+def _alpha_at(model, frac):
+    """The global schedule's learning rate once a share frac of all training words is done (linear, from
+    alpha to min_alpha, as in one process)."""
+    return model.alpha - (model.alpha - model.min_alpha) * min(frac, 1.0)
+
+
 def _seed(seed, round_index, chunk):
     return (seed * 0x9E3779B97F4A7C15 + round_index * 1_000_003 + chunk + 1) % 2**64
 
@@ -283,8 +289,7 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
                     up += rows.nbytes
             raw = sum(r["raw"] for r in results)
             # "adaptive": the replicas' learning rate in the middle of the round times the words of one replica
-            mid = min((done + raw / 2) / total_words, 1.0)
-            exposure = scale * (model.alpha - (model.alpha - model.min_alpha) * mid) * raw / max(len(results), 1)
+            exposure = scale * _alpha_at(model, (done + raw / 2) / total_words) * raw / max(len(results), 1)
             new_rows = {name: Rows.of(matrices[name], mg.apply(exposure)) for name, mg in mergers.items()}
             model._check_finite(g // plan.rounds_per_epoch, model.alpha)
             update = Update(g + 1, new_rows)
@@ -301,8 +306,7 @@ def _train(client, model, paths, sizes, sync_words, merge, n_replicas, checkpoin
             stats["raw_words"] += raw
             stats["effective_words"] += sum(r["effective"] for r in results)
             model.total_train_time += elapsed
-            model.min_alpha_yet_reached = max(model.min_alpha, model.alpha - (model.alpha - model.min_alpha)
-                                              * min(done / total_words, 1.0))
+            model.min_alpha_yet_reached = max(model.min_alpha, _alpha_at(model, done / total_words))
             bar.update(raw)
             bar.set_postfix_str(f"round {g + 1}/{total_rounds}")
             logger.info("round %d/%d (epoch %d): %d words on %d replicas in %.2fs (slowest replica %.2fs), "
